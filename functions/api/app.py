@@ -1,0 +1,21 @@
+"""The public HTTP API (FastAPI). `handler.py` wraps it for Lambda."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from grabadora.http_errors import install_error_handlers
+from functions.api.routes import auth, health, transcribe, transcripts, uploads
+
+
+def create_app() -> FastAPI:
+    """A fresh API app; builds no AWS client and reads no setting until a request needs one."""
+    app = FastAPI(
+        title="Grabadora API",
+        version="0.1.0",
+        description="Upload audio, transcribe it with faster-whisper, stream the words live.",
+    )
+    install_error_handlers(app)
+    for router in (health.router, auth.router, uploads.router, transcribe.router, transcripts.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,49 @@
+"""Typed dependencies: settings, adapters and the signed-in user."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from grabadora import auth
+from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.adapters.users_table import UsersTable
+from grabadora.errors import Unauthorized
+from grabadora.services.jobs import Ports
+from grabadora.settings import Settings, get_settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+@lru_cache
+def get_users() -> UsersTable:
+    return UsersTable()
+
+
+@lru_cache
+def get_ports() -> Ports:
+    return Ports(store=ObjectStore(), transcripts=TranscriptsTable(), queue=JobQueue())
+
+
+UsersDep = Annotated[UsersTable, Depends(get_users)]
+PortsDep = Annotated[Ports, Depends(get_ports)]
+
+
+def get_current_user(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> auth.TokenClaims:
+    """The caller, from an access token; stream tokens do not open the API."""
+    if not token:
+        raise Unauthorized("not signed in: send 'Authorization: Bearer <token>'")
+    claims = auth.decode_token(settings, token)
+    if claims.job_id is not None:
+        raise Unauthorized("invalid token")
+    return claims
+
+
+CurrentUser = Annotated[auth.TokenClaims, Depends(get_current_user)]

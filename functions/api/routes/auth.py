@@ -1,0 +1,27 @@
+"""Sign up and sign in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from functions.api.deps import SettingsDep, UsersDep
+from functions.api.schemas import SignupRequest, TokenOut, UserOut
+from grabadora.services import accounts
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/signup", status_code=201, response_model=UserOut, responses={409: {"description": "E-mail taken"}})
+def signup(body: SignupRequest, users: UsersDep) -> dict:
+    """Create an account."""
+    return accounts.sign_up(users, body.email, body.password)
+
+
+@router.post("/token", response_model=TokenOut, responses={401: {"description": "Wrong credentials"}})
+def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], users: UsersDep, settings: SettingsDep) -> TokenOut:
+    """Exchange e-mail (as `username`) and password for a bearer token."""
+    access_token, expires_in = accounts.sign_in(users, settings, form.username, form.password)
+    return TokenOut(access_token=access_token, expires_in=expires_in)

@@ -1,0 +1,82 @@
+"""The SSE relay: `GET /transcribe/{job_id}` streams a job's events, resumable by Last-Event-ID.
+
+On AWS it runs under uvicorn inside the Lambda Web Adapter with response streaming, because
+Mangum buffers whole responses. Locally the dev server mounts the same router.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from sse_starlette import EventSourceResponse
+
+from functions.api.deps import SettingsDep, oauth2_scheme
+from functions.stream.relay import follow
+from grabadora import auth
+from grabadora.adapters.events_table import EventsTable
+from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.errors import InvalidInput, NotFound, Unauthorized
+from grabadora.http_errors import install_error_handlers
+
+router = APIRouter(tags=["stream"])
+
+
+@lru_cache
+def _tables() -> tuple[TranscriptsTable, EventsTable]:
+    return TranscriptsTable(), EventsTable()
+
+
+def _resume_point(header: str | None, query: int | None) -> int:
+    if header is not None and header.strip():
+        try:
+            return int(header)
+        except ValueError:
+            raise InvalidInput("Last-Event-ID: must be the numeric id of an event") from None
+    return query if query is not None else -1
+
+
+@router.get(
+    "/transcribe/{job_id}",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "delta, progress, completed, error events"}},
+)
+async def stream_job(
+    job_id: str,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    token: Annotated[str | None, Query(description="the job-scoped token from stream_url")] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[int | None, Query(ge=-1, description="resume after this event id (for clients that cannot set Last-Event-ID)")] = None,
+) -> EventSourceResponse:
+    """Stream the job's events: replay what exists, then follow live until it ends."""
+    credential = token or bearer
+    if not credential:
+        raise Unauthorized("not signed in: use the stream_url token or 'Authorization: Bearer <token>'")
+    claims = auth.decode_token(settings, credential)
+    if claims.job_id is not None and claims.job_id != job_id:
+        raise NotFound("job not found")
+    transcripts, events = _tables()
+    await to_thread.run_sync(transcripts.get, claims.user_id, job_id)
+    start_after = _resume_point(last_event_id, after)
+    return EventSourceResponse(
+        follow(
+            events,
+            job_id,
+            start_after,
+            min_delay=settings.relay_poll_min_seconds,
+            max_delay=settings.relay_poll_max_seconds,
+        ),
+        ping=settings.heartbeat_seconds,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def create_app() -> FastAPI:
+    """The relay alone, as the Lambda Web Adapter runs it."""
+    app = FastAPI(title="Grabadora stream relay", version="0.1.0")
+    install_error_handlers(app)
+    app.include_router(router)
+    return app

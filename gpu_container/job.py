@@ -1,0 +1,200 @@
+"""`process_job`: one transcription from stored audio to stored transcript, pure of SQS.
+
+Idempotent by construction, because SQS delivers at least once:
+- the job item moves queued → processing → completed|failed only through conditional writes;
+- each segment's events are one conditional transaction at the next free seq, so a redelivered
+  job skips the segments an earlier attempt committed and appends the rest, gap-free;
+- a job found already ended only gets its terminal event made sure of.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePath
+
+from grabadora.adapters.events_table import EventsTable
+from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.realtime import EventPublisher
+from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.errors import Conflict, InvalidAudio, NotFound
+from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript
+from gpu_container.audio import load_audio
+from gpu_container.transcriber import Transcriber
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ALREADY_DONE = "already_done"
+    GONE = "gone"  # the transcript was deleted before the worker got to it
+
+
+@dataclass(frozen=True)
+class WorkerPorts:
+    store: ObjectStore
+    transcripts: TranscriptsTable
+    events: EventsTable
+    publisher: EventPublisher | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_audio_seconds: int
+
+
+def transcript_key(user_id: str, job_id: str) -> str:
+    return f"transcripts/{user_id}/{job_id}.json"
+
+
+class _EventLog:
+    """Appends a job's events at the next free seq and fans them out to IoT."""
+
+    def __init__(self, ports: WorkerPorts, job: JobMessage, next_seq: int) -> None:
+        self._ports = ports
+        self._job = job
+        self.next_seq = next_seq
+
+    def commit(self, items: list[tuple[str, dict]], segment: int | None = None) -> None:
+        events = [
+            JobEvent(job_id=self._job.job_id, seq=self.next_seq + i, type=kind, data=data)
+            for i, (kind, data) in enumerate(items)
+        ]
+        self._ports.events.append(events, segment=segment)
+        self.next_seq += len(events)
+        if self._ports.publisher is not None:
+            self._ports.publisher.publish(self._job.user_id, events)
+
+
+def _segment_events(segment: Segment, duration: float) -> list[tuple[str, dict]]:
+    if segment.words:
+        items = [("delta", {"text": w.text, "t0": w.t0, "t1": w.t1}) for w in segment.words]
+    else:
+        items = [("delta", {"text": segment.text, "t0": segment.t0, "t1": segment.t1})]
+    processed = min(segment.t1, duration)
+    items.append(
+        (
+            "progress",
+            {
+                "progress": round(processed / duration, 4) if duration else 1.0,
+                "processed_s": round(processed, 3),
+                "duration_s": round(duration, 3),
+            },
+        )
+    )
+    return items
+
+
+def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
+    """Mark the job failed and end its stream with an `error` event saying why (idempotent)."""
+    try:
+        ports.transcripts.fail(job.user_id, job.job_id, reason)
+    except Conflict:
+        pass  # already ended; still make sure the stream ends below
+    except NotFound:
+        return
+    tail = ports.events.tail(job.job_id)
+    if tail.terminal is None:
+        try:
+            _EventLog(ports, job, tail.next_seq).commit([("error", {"job_id": job.job_id, "detail": reason})])
+        except Conflict:
+            pass  # another worker wrote at that seq meanwhile; it ends the stream itself
+
+
+def _ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: dict) -> None:
+    tail = ports.events.tail(job.job_id)
+    if tail.terminal is not None:
+        return
+    if item["status"] == JobStatus.COMPLETED:
+        event = ("completed", _completed_data(job, item))
+    else:
+        event = ("error", {"job_id": job.job_id, "detail": item.get("error") or "the job failed"})
+    _EventLog(ports, job, tail.next_seq).commit([event])
+
+
+def _completed_data(job: JobMessage, item: dict) -> dict:
+    return {
+        "job_id": job.job_id,
+        "transcript_key": item["transcript_key"],
+        "language": item.get("language"),
+        "duration": item.get("duration"),
+        "quality_profile": item.get("quality_profile"),
+    }
+
+
+def process_job(
+    job: JobMessage,
+    ports: WorkerPorts,
+    transcriber: Transcriber,
+    limits: Limits,
+    on_segment: Callable[[Segment], None] | None = None,
+) -> Outcome:
+    """Transcribe one job end to end; safe to call again for the same job at any point."""
+    try:
+        item = ports.transcripts.get(job.user_id, job.job_id)
+    except NotFound:
+        return Outcome.GONE
+    if item["status"] in (JobStatus.COMPLETED, JobStatus.FAILED):
+        _ensure_terminal_event(ports, job, item)
+        return Outcome.ALREADY_DONE
+
+    ports.transcripts.start_attempt(job.user_id, job.job_id)
+    tail = ports.events.tail(job.job_id)
+    log = _EventLog(ports, job, tail.next_seq)
+
+    with tempfile.TemporaryDirectory(prefix="grabadora-job-") as workdir:
+        local_path = str(PurePath(workdir) / (PurePath(job.audio_key).name or "audio"))
+        try:
+            ports.store.download(job.audio_key, local_path)
+        except NotFound:
+            fail_job(ports, job, "the uploaded audio is missing; upload it again")
+            return Outcome.FAILED
+        try:
+            audio = load_audio(local_path, limits.max_audio_seconds)
+        except InvalidAudio as e:
+            fail_job(ports, job, e.detail)
+            return Outcome.FAILED
+
+    run = transcriber.transcribe(audio, job.options)
+    segments: list[Segment] = []
+    for segment in run.segments:
+        segments.append(segment)
+        if segment.id <= tail.last_segment:
+            continue  # committed by an earlier attempt of this job
+        log.commit(_segment_events(segment, run.duration), segment=segment.id)
+        if run.duration:
+            ports.transcripts.set_progress(job.user_id, job.job_id, min(segment.t1 / run.duration, 1.0))
+        if on_segment is not None:
+            on_segment(segment)
+
+    key = transcript_key(job.user_id, job.job_id)
+    transcript = Transcript(
+        job_id=job.job_id,
+        language=run.language,
+        language_probability=run.language_probability,
+        duration=run.duration,
+        quality_profile=job.options.profile,
+        model=run.model,
+        text="".join(s.text for s in segments).strip(),
+        segments=segments,
+    )
+    ports.store.put_json(key, transcript.model_dump(mode="json"))
+    fields = {
+        "transcript_key": key,
+        "language": run.language,
+        "duration": run.duration,
+        "usage": {"audio_seconds": run.duration},
+        "segment_count": len(segments),
+    }
+    try:
+        item = ports.transcripts.complete(job.user_id, job.job_id, fields)
+    except Conflict:
+        # A twin delivery finished first; its events stand.
+        return Outcome.ALREADY_DONE
+    log.commit([("completed", _completed_data(job, item))])
+    return Outcome.COMPLETED

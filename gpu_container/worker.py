@@ -1,0 +1,158 @@
+"""The SQS poll loop: receive, keep the message invisible while working, acknowledge when done."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from pydantic import ValidationError
+
+from grabadora.adapters.job_queue import JobQueue, ReceivedMessage
+from grabadora.errors import Conflict, GrabadoraError
+from grabadora.models import JobMessage
+from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
+from gpu_container.transcriber import Transcriber
+
+logger = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        ports: WorkerPorts,
+        transcriber: Transcriber,
+        limits: Limits,
+        *,
+        wait_seconds: int,
+        visibility_timeout: int,
+        max_receives: int,
+        dead_letters: JobQueue | None = None,
+    ) -> None:
+        self.queue = queue
+        self.ports = ports
+        self.transcriber = transcriber
+        self.limits = limits
+        self.wait_seconds = wait_seconds
+        self.visibility_timeout = visibility_timeout
+        self.max_receives = max_receives
+        self.dead_letters = dead_letters
+        self.busy = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set; a job in hand is finished first."""
+        logger.info("worker polling %s", self.queue.url)
+        while not stop.is_set():
+            try:
+                handled = self.poll_once()
+                if not handled:
+                    self.sweep_dead_letters()
+            except GrabadoraError as e:
+                logger.warning("worker loop: %s; retrying", e.detail)
+                stop.wait(1.0)
+
+    def poll_once(self) -> bool:
+        """Receive and handle at most one message; whether one came."""
+        message = self.queue.receive(self.wait_seconds, self.visibility_timeout)
+        if message is None:
+            return False
+        self.busy.set()
+        try:
+            self.handle(message)
+        finally:
+            self.busy.clear()
+        return True
+
+    def handle(self, message: ReceivedMessage) -> None:
+        try:
+            job = JobMessage.model_validate_json(message.body)
+        except ValidationError:
+            # Not a job this worker can ever read; let the redrive policy park it in the DLQ.
+            logger.error("unreadable job message %s", message.message_id)
+            return
+        try:
+            with self._kept_invisible(message):
+                outcome = process_job(job, self.ports, self.transcriber, self.limits)
+        except Conflict:
+            # Another delivery of the same job is ahead of us; it will finish and acknowledge.
+            logger.info("job %s is being handled by another worker", job.job_id)
+            return
+        except Exception:
+            logger.exception("job %s failed on attempt %d", job.job_id, message.receive_count)
+            if message.receive_count >= self.max_receives:
+                # The next receive moves the message to the DLQ; the user learns now, not never.
+                fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
+            return
+        logger.info("job %s: %s", job.job_id, outcome.value)
+        self.queue.delete(message.receipt_handle)
+
+    def sweep_dead_letters(self) -> None:
+        """Jobs whose messages died (e.g. the worker was killed each time) end `failed`, not stuck."""
+        if self.dead_letters is None:
+            return
+        message = self.dead_letters.receive(0, 12 * 3600)
+        if message is None:
+            return
+        try:
+            job = JobMessage.model_validate_json(message.body)
+        except ValidationError:
+            return
+        fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
+
+    @contextmanager
+    def _kept_invisible(self, message: ReceivedMessage) -> Iterator[None]:
+        """Extend the message's visibility on a timer while the job runs."""
+        done = threading.Event()
+
+        def heartbeat() -> None:
+            interval = max(self.visibility_timeout / 3, 1)
+            while not done.wait(interval):
+                try:
+                    self.queue.extend(message.receipt_handle, self.visibility_timeout)
+                except GrabadoraError as e:
+                    logger.warning("could not extend visibility: %s", e.detail)
+
+        thread = threading.Thread(target=heartbeat, name="visibility-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+
+def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
+    """A worker wired to the configured queue, tables, bucket and model."""
+    from grabadora.adapters.events_table import EventsTable
+    from grabadora.adapters.object_store import ObjectStore
+    from grabadora.adapters.realtime import EventPublisher
+    from grabadora.adapters.transcripts_table import TranscriptsTable
+    from grabadora.resources import build_resources
+
+    ports = WorkerPorts(
+        store=ObjectStore(),
+        transcripts=TranscriptsTable(),
+        events=EventsTable(),
+        publisher=EventPublisher() if settings.iot_publish else None,
+    )
+    transcriber = Transcriber(settings.whisper_model, settings.device, settings.model_cache_dir)
+    return Worker(
+        JobQueue(settings.jobs_queue),
+        ports,
+        transcriber,
+        Limits(max_audio_seconds=settings.max_audio_seconds),
+        wait_seconds=settings.sqs_wait_seconds,
+        visibility_timeout=settings.visibility_timeout_seconds,
+        max_receives=settings.max_receives,
+        dead_letters=JobQueue(build_resources(settings).jobs.dlq_name),
+    )
+
+
+def warm_up(worker: Worker) -> float:
+    """Load the default model now so the first job does not pay for it; seconds taken."""
+    start = time.perf_counter()
+    worker.transcriber.load()
+    return time.perf_counter() - start

@@ -1,0 +1,144 @@
+"""The `events` table: each job's gap-free, replayable event log (PK job_id, SK seq)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from grabadora import aws
+from grabadora.adapters._errors import translate
+from grabadora.errors import Conflict
+from grabadora.models import JobEvent
+from grabadora.settings import get_settings
+
+# DynamoDB's TransactWriteItems limit.
+_MAX_TRANSACTION_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class LogTail:
+    """Where a job's log stands: the next free seq and the last segment fully committed."""
+
+    next_seq: int
+    last_segment: int  # -1 when no segment is committed yet
+    terminal: str | None  # "completed" / "error" once the job has ended
+
+
+class EventsTable:
+    def __init__(self, table_name: str | None = None) -> None:
+        settings = get_settings()
+        self._table = table_name or settings.events_table
+        self._ttl_seconds = settings.events_ttl_days * 86400
+
+    def append(self, events: list[JobEvent], *, segment: int | None = None) -> None:
+        """Commit events atomically, each only if its seq is still free; `Conflict` otherwise.
+
+        The conditional put is what keeps seq gap-free and unique when two workers hold the
+        same job: the slower one's transaction is cancelled as a whole.
+        """
+        expires = int(time.time()) + self._ttl_seconds
+        for start in range(0, len(events), _MAX_TRANSACTION_ITEMS):
+            chunk = events[start : start + _MAX_TRANSACTION_ITEMS]
+            items = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._item(event, expires, segment),
+                        "ConditionExpression": "attribute_not_exists(seq)",
+                    }
+                }
+                for event in chunk
+            ]
+            try:
+                aws.client("dynamodb").transact_write_items(TransactItems=items)
+            except (ClientError, BotoCoreError) as e:
+                error = translate(e, "append job events")
+                if isinstance(error, Conflict):
+                    raise Conflict(f"events from seq {chunk[0].seq} of job {chunk[0].job_id} already exist") from e
+                raise error from e
+
+    def read(self, job_id: str, after_seq: int = -1, limit: int = 1000) -> list[JobEvent]:
+        """Events with seq > after_seq, in order (strongly consistent)."""
+        try:
+            response = aws.client("dynamodb").query(
+                TableName=self._table,
+                KeyConditionExpression="job_id = :job AND seq > :after",
+                ExpressionAttributeValues={":job": {"S": job_id}, ":after": {"N": str(after_seq)}},
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read job events") from e
+        return [self._event(item) for item in response.get("Items", [])]
+
+    def tail(self, job_id: str) -> LogTail:
+        """The next free seq, the last committed segment and the terminal event, if any."""
+        next_seq, last_segment, terminal = 0, -1, None
+        after = -1
+        while True:
+            try:
+                response = aws.client("dynamodb").query(
+                    TableName=self._table,
+                    KeyConditionExpression="job_id = :job AND seq > :after",
+                    ExpressionAttributeValues={":job": {"S": job_id}, ":after": {"N": str(after)}},
+                    ProjectionExpression="seq, seg, #t",
+                    ExpressionAttributeNames={"#t": "type"},
+                    ConsistentRead=True,
+                )
+            except (ClientError, BotoCoreError) as e:
+                raise translate(e, "read job log tail") from e
+            items = response.get("Items", [])
+            for item in items:
+                seq = int(item["seq"]["N"])
+                next_seq = seq + 1
+                if "seg" in item:
+                    last_segment = max(last_segment, int(item["seg"]["N"]))
+                if item["type"]["S"] in ("completed", "error"):
+                    terminal = item["type"]["S"]
+            if "LastEvaluatedKey" not in response:
+                return LogTail(next_seq, last_segment, terminal)
+            after = int(response["LastEvaluatedKey"]["seq"]["N"])
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove a job's whole log."""
+        after = -1
+        while True:
+            keys = [e.seq for e in self.read(job_id, after, limit=25)]
+            if not keys:
+                return
+            try:
+                aws.client("dynamodb").batch_write_item(
+                    RequestItems={
+                        self._table: [
+                            {"DeleteRequest": {"Key": {"job_id": {"S": job_id}, "seq": {"N": str(s)}}}} for s in keys
+                        ]
+                    }
+                )
+            except (ClientError, BotoCoreError) as e:
+                raise translate(e, "delete job events") from e
+            after = keys[-1]
+
+    def _item(self, event: JobEvent, expires: int, segment: int | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "job_id": {"S": event.job_id},
+            "seq": {"N": str(event.seq)},
+            "type": {"S": event.type},
+            "data": {"S": json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))},
+            "ttl": {"N": str(expires)},
+        }
+        if segment is not None:
+            item["seg"] = {"N": str(segment)}
+        return item
+
+    @staticmethod
+    def _event(item: dict[str, Any]) -> JobEvent:
+        return JobEvent(
+            job_id=item["job_id"]["S"],
+            seq=int(item["seq"]["N"]),
+            type=item["type"]["S"],
+            data=json.loads(item["data"]["S"]),
+        )

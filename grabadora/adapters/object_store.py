@@ -1,0 +1,89 @@
+"""The S3 bucket: raw audio under `audio/`, finished transcripts under `transcripts/`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from grabadora import aws
+from grabadora.adapters._errors import translate
+from grabadora.errors import NotFound
+from grabadora.settings import get_settings
+
+
+class ObjectStore:
+    def __init__(self, bucket: str | None = None) -> None:
+        self._bucket = bucket or get_settings().bucket
+
+    def presign_put(self, key: str, content_type: str, size: int, expires_in: int) -> tuple[str, dict[str, str]]:
+        """A presigned PUT for exactly `size` bytes of `content_type`, and the headers to send.
+
+        Content-Length is part of the signature, so S3 refuses a body of another size; that is
+        how a presigned PUT (unlike a POST policy) is held to the declared, checked size.
+        """
+        try:
+            url = aws.client("s3").generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "presign upload") from e
+        return url, {"Content-Type": content_type}
+
+    def presign_get(self, key: str, expires_in: int = 3600) -> str:
+        """A presigned GET for one object."""
+        return aws.client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+    def first_under(self, prefix: str) -> tuple[str, int]:
+        """The first object's key and size under a prefix; `NotFound` if there is none."""
+        try:
+            response = aws.client("s3").list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=1)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "find upload") from e
+        contents = response.get("Contents", [])
+        if not contents:
+            raise NotFound("no object under prefix")
+        return contents[0]["Key"], int(contents[0]["Size"])
+
+    def size(self, key: str) -> int:
+        """The object's size in bytes; `NotFound` if it is missing."""
+        try:
+            return int(aws.client("s3").head_object(Bucket=self._bucket, Key=key)["ContentLength"])
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read object size") from e
+
+    def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
+        try:
+            aws.client("s3").put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "store object") from e
+
+    def put_json(self, key: str, document: Any) -> None:
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self.put_bytes(key, body, "application/json; charset=utf-8")
+
+    def get_json(self, key: str) -> Any:
+        try:
+            body = aws.client("s3").get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read object") from e
+        return json.loads(body)
+
+    def download(self, key: str, path: str) -> None:
+        """Copy one object to a local file."""
+        try:
+            aws.client("s3").download_file(self._bucket, key, path)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "download object") from e
+
+    def delete(self, key: str) -> None:
+        try:
+            aws.client("s3").delete_object(Bucket=self._bucket, Key=key)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "delete object") from e

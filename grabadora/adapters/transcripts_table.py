@@ -1,0 +1,117 @@
+"""The `transcripts` table: one item per job, keyed by (user_id, transcript_id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from grabadora import aws
+from grabadora.adapters._errors import translate
+from grabadora.adapters.dynamo import deserialize, serialize, value
+from grabadora.errors import Conflict, NotFound
+from grabadora.models import JobStatus, utc_now
+from grabadora.settings import get_settings
+
+
+class TranscriptsTable:
+    def __init__(self, table_name: str | None = None) -> None:
+        self._table = table_name or get_settings().transcripts_table
+
+    def create(self, item: dict[str, Any]) -> None:
+        """Store a new transcript item; `Conflict` if the id exists."""
+        try:
+            aws.client("dynamodb").put_item(
+                TableName=self._table,
+                Item=serialize(item),
+                ConditionExpression="attribute_not_exists(transcript_id)",
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "create transcript") from e
+
+    def get(self, user_id: str, transcript_id: str) -> dict[str, Any]:
+        """The user's transcript item, or `NotFound` (also for other users' ids)."""
+        try:
+            response = aws.client("dynamodb").get_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "transcript_id": {"S": transcript_id}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read transcript") from e
+        if "Item" not in response:
+            raise NotFound("transcript not found")
+        return deserialize(response["Item"])
+
+    def start_attempt(self, user_id: str, transcript_id: str) -> dict[str, Any]:
+        """Mark the job `processing` and count the attempt; `Conflict` if it already ended."""
+        return self._update(
+            user_id,
+            transcript_id,
+            "SET #status = :processing, updated_at = :now ADD attempts :one",
+            {":processing": JobStatus.PROCESSING.value, ":one": 1, ":queued": JobStatus.QUEUED.value},
+            condition="#status IN (:queued, :processing)",
+        )
+
+    def set_progress(self, user_id: str, transcript_id: str, progress: float) -> None:
+        """Record how far the job is (0..1)."""
+        self._update(
+            user_id,
+            transcript_id,
+            "SET progress = :progress, updated_at = :now",
+            {":progress": round(progress, 4), ":processing": JobStatus.PROCESSING.value},
+            condition="#status = :processing",
+            names={"#status": "status"},
+        )
+
+    def complete(self, user_id: str, transcript_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Mark the job `completed` with its results; `Conflict` if it already ended."""
+        sets = ", ".join(f"#f_{k} = :f_{k}" for k in fields)
+        return self._update(
+            user_id,
+            transcript_id,
+            f"SET #status = :completed, progress = :full, updated_at = :now, {sets}",
+            {":completed": JobStatus.COMPLETED.value, ":full": 1, ":queued": JobStatus.QUEUED.value,
+             ":processing": JobStatus.PROCESSING.value, **{f":f_{k}": v for k, v in fields.items()}},
+            condition="#status IN (:queued, :processing)",
+            names={"#status": "status", **{f"#f_{k}": k for k in fields}},
+        )
+
+    def fail(self, user_id: str, transcript_id: str, reason: str) -> dict[str, Any]:
+        """Mark the job `failed` with a human-readable reason; `Conflict` if it already ended."""
+        return self._update(
+            user_id,
+            transcript_id,
+            "SET #status = :failed, #error = :reason, updated_at = :now",
+            {":failed": JobStatus.FAILED.value, ":reason": reason, ":queued": JobStatus.QUEUED.value,
+             ":processing": JobStatus.PROCESSING.value},
+            condition="#status IN (:queued, :processing)",
+            names={"#status": "status", "#error": "error"},
+        )
+
+    def _update(
+        self,
+        user_id: str,
+        transcript_id: str,
+        expression: str,
+        values: dict[str, Any],
+        *,
+        condition: str,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = aws.client("dynamodb").update_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "transcript_id": {"S": transcript_id}},
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(transcript_id) AND ({condition})",
+                ExpressionAttributeNames=names or {"#status": "status"},
+                ExpressionAttributeValues={k: value(v) for k, v in {**values, ":now": utc_now()}.items()},
+                ReturnValues="ALL_NEW",
+            )
+        except (ClientError, BotoCoreError) as e:
+            error = translate(e, "update transcript")
+            if isinstance(error, Conflict):
+                raise Conflict("the transcript is missing or has already finished") from e
+            raise error from e
+        return deserialize(response["Attributes"])

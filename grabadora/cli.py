@@ -1,0 +1,158 @@
+"""The `grabadora` command: run the local stack, the worker, or transcribe a file."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from grabadora.models import QualityProfile
+
+
+def _dev(args: argparse.Namespace) -> int:
+    import logging
+
+    from grabadora.local.stack import DevStack
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    DevStack(port=args.port, with_worker=not args.no_worker, model=args.model).serve()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from gpu_container.__main__ import main
+
+    main()
+    return 0
+
+
+def _api_url(args: argparse.Namespace) -> str:
+    return args.api_url or os.environ.get("GRABADORA_API_URL", "http://127.0.0.1:8000")
+
+
+def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    email = args.email or os.environ.get("GRABADORA_EMAIL")
+    password = os.environ.get("GRABADORA_PASSWORD")
+    if email and not password and sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {email}: ")
+    return email, password
+
+
+def _signup(args: argparse.Namespace) -> int:
+    from grabadora.client import ApiError, GrabadoraClient
+
+    email, password = _credentials(args)
+    if not email or not password:
+        print("error: give --email (or GRABADORA_EMAIL) and GRABADORA_PASSWORD", file=sys.stderr)
+        return 2
+    with GrabadoraClient(_api_url(args)) as client:
+        try:
+            user = client.signup(email, password)
+        except ApiError as e:
+            print(f"error: {e.detail}", file=sys.stderr)
+            return 1
+    print(f"account created: {user['email']} ({user['id']})")
+    return 0
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from grabadora.client import ApiError, GrabadoraClient
+
+    if not os.path.isfile(args.file):
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    client = GrabadoraClient(_api_url(args), token=os.environ.get("GRABADORA_TOKEN"))
+    try:
+        if client.token is None:
+            email, password = _credentials(args)
+            if not email or not password:
+                print(
+                    "error: sign in with GRABADORA_TOKEN, or GRABADORA_EMAIL and GRABADORA_PASSWORD "
+                    "(create an account with `grabadora signup`)",
+                    file=sys.stderr,
+                )
+                return 2
+            client.sign_in(email, password)
+        size = os.path.getsize(args.file)
+        with tqdm(total=size, unit="B", unit_scale=True, desc="upload", file=sys.stderr, leave=False) as bar:
+            upload_id = client.upload(args.file, on_bytes=bar.update)
+        job = client.transcribe(
+            upload_id,
+            language=args.language,
+            profile=args.profile,
+            title=args.title,
+            tags=args.tag or None,
+        )
+        print(f"job {job['job_id']} queued ({job['quality_profile']})", file=sys.stderr)
+        progress = tqdm(total=100, unit="%", desc="transcribe", file=sys.stderr, leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}|")
+        live = sys.stdout.isatty() or args.live
+        for event in client.events(job["stream_url"]):
+            if event.event == "delta" and live:
+                progress.clear()
+                sys.stdout.write(event.data["text"])
+                sys.stdout.flush()
+            elif event.event == "progress":
+                progress.n = round(event.data["progress"] * 100)
+                progress.refresh()
+            elif event.event == "error":
+                progress.close()
+                print(f"\nerror: {event.data['detail']}", file=sys.stderr)
+                return 1
+        progress.close()
+        if live:
+            sys.stdout.write("\n\n")
+        transcript = client.get_transcript(job["job_id"])
+        print(f"--- {transcript['title']} · {transcript['language']} · {transcript['duration']:.1f} s ---",
+              file=sys.stderr)
+        print(transcript["text"])
+        return 0
+    except ApiError as e:
+        print(f"error: {e.detail}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grabadora", description="Speech to text, live.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run the whole stack locally (AWS emulator, API, relay, worker)")
+    dev.add_argument("--port", type=int, default=None, help="HTTP port (default 8000 or GRABADORA_PORT)")
+    dev.add_argument("--model", default=None, help="Whisper model: base, tiny.en or a directory")
+    dev.add_argument("--no-worker", action="store_true", help="do not run a worker in this process")
+    dev.set_defaults(func=_dev)
+
+    worker = sub.add_parser("worker", help="run a transcription worker against the configured AWS endpoint")
+    worker.set_defaults(func=_worker)
+
+    for name, func, text in (("signup", _signup, "create an account"),):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--email", default=None)
+        p.add_argument("--api-url", default=None)
+        p.set_defaults(func=func)
+
+    tr = sub.add_parser("transcribe", help="upload a file and print its words as they are recognised")
+    tr.add_argument("file")
+    tr.add_argument("--language", default=None, help="language code (es, en, ...); default: detect")
+    tr.add_argument("--profile", choices=[p.value for p in QualityProfile], default=None)
+    tr.add_argument("--title", default=None)
+    tr.add_argument("--tag", action="append", help="a tag (repeat for more)")
+    tr.add_argument("--email", default=None)
+    tr.add_argument("--api-url", default=None)
+    tr.add_argument("--live", action="store_true", help="print words as they arrive even when not a terminal")
+    tr.set_defaults(func=_transcribe)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

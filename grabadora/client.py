@@ -1,0 +1,151 @@
+"""A small Python client of the Grabadora HTTP API (the CLI, tests and benchmarks use it)."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+from httpx_sse import connect_sse
+
+
+class ApiError(Exception):
+    """The server answered with an error status; `detail` is its reason."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    id: int
+    event: str
+    data: dict[str, Any]
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = response.text
+    raise ApiError(response.status_code, detail)
+
+
+class GrabadoraClient:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/") + "/"
+        self.token = token
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GrabadoraClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def signup(self, email: str, password: str) -> dict:
+        response = self._http.post("auth/signup", json={"email": email, "password": password})
+        _raise_for(response)
+        return response.json()
+
+    def sign_in(self, email: str, password: str) -> str:
+        response = self._http.post("auth/token", data={"username": email, "password": password})
+        _raise_for(response)
+        self.token = response.json()["access_token"]
+        return self.token
+
+    def create_upload(self, filename: str, content_type: str, size: int) -> dict:
+        response = self._http.post(
+            "uploads", json={"filename": filename, "content_type": content_type, "size": size}, headers=self._auth
+        )
+        _raise_for(response)
+        return response.json()
+
+    def put_file(self, upload: dict, path: str, on_bytes: Callable[[int], None] | None = None) -> None:
+        """PUT the file to its presigned URL, reporting bytes sent."""
+        size = os.path.getsize(path)
+
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as f:
+                while chunk := f.read(256 * 1024):
+                    if on_bytes:
+                        on_bytes(len(chunk))
+                    yield chunk
+
+        headers = {**upload["headers"], "Content-Length": str(size)}
+        response = httpx.put(upload["url"], content=chunks(), headers=headers, timeout=300)
+        if not response.is_success:
+            raise ApiError(response.status_code, f"upload to storage failed: {response.text[:200]}")
+
+    def upload(self, path: str, on_bytes: Callable[[int], None] | None = None) -> str:
+        """Upload a local file; returns its upload_id."""
+        name = os.path.basename(path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        upload = self.create_upload(name, content_type, os.path.getsize(path))
+        self.put_file(upload, path, on_bytes)
+        return upload["upload_id"]
+
+    def transcribe(self, upload_id: str, **options: Any) -> dict:
+        body = {"upload_id": upload_id, **{k: v for k, v in options.items() if v is not None}}
+        response = self._http.post("transcribe", json=body, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def transcribe_file(self, path: str, **options: Any) -> dict:
+        """Send a small file in the request itself (multipart)."""
+        name = os.path.basename(path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        data = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in options.items() if v is not None}
+        with open(path, "rb") as f:
+            response = self._http.post(
+                "transcribe", files={"file": (name, f, content_type)}, data=data, headers=self._auth
+            )
+        _raise_for(response)
+        return response.json()
+
+    def events(self, stream_url: str, last_event_id: int | None = None, max_reconnects: int = 20) -> Iterator[StreamEvent]:
+        """The job's events until `completed` or `error`, reconnecting with Last-Event-ID if cut."""
+        url = urljoin(self.base_url, stream_url)
+        attempts = 0
+        while True:
+            headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+            try:
+                with httpx.Client(timeout=httpx.Timeout(10.0, read=60.0)) as http:
+                    with connect_sse(http, "GET", url, headers=headers) as source:
+                        if not source.response.is_success:
+                            source.response.read()
+                            _raise_for(source.response)
+                        for sse in source.iter_sse():
+                            event = StreamEvent(int(sse.id), sse.event, json.loads(sse.data))
+                            last_event_id = event.id
+                            attempts = 0
+                            yield event
+                            if event.event in ("completed", "error"):
+                                return
+            except (httpx.TransportError, httpx.RemoteProtocolError):
+                attempts += 1
+                if attempts > max_reconnects:
+                    raise
+                time.sleep(min(0.2 * 2**attempts, 5.0))
+
+    def get_transcript(self, transcript_id: str) -> dict:
+        response = self._http.get(f"transcripts/{transcript_id}", headers=self._auth)
+        _raise_for(response)
+        return response.json()

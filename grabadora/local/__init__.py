@@ -1,0 +1,1 @@
+"""The embedded local stack: AWS emulator, provisioning, and one server for everything."""

@@ -1,0 +1,101 @@
+"""`grabadora dev`: emulator, resources, worker and server in one process; Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+
+import uvicorn
+
+from grabadora import aws
+from grabadora.local.emulator import Emulator, use_emulator_credentials
+from grabadora.local.provision import provision
+from grabadora.resources import build_resources
+from grabadora.settings import get_settings
+
+logger = logging.getLogger("grabadora.dev")
+
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+
+
+class RedactTokens(logging.Filter):
+    """Stream URLs carry a token in the query; access logs must not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(_TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+class DevStack:
+    def __init__(self, *, port: int | None = None, with_worker: bool = True, model: str | None = None) -> None:
+        if port is not None:
+            os.environ["GRABADORA_PORT"] = str(port)
+        if model is not None:
+            os.environ["GRABADORA_WHISPER_MODEL"] = model
+        # A short long-poll lets Ctrl-C stop the worker promptly; SQS still wakes it at once.
+        os.environ.setdefault("GRABADORA_SQS_WAIT_SECONDS", "2")
+        get_settings.cache_clear()
+        self.with_worker = with_worker
+        self.emulator: Emulator | None = None
+        self._stop = threading.Event()
+        self._worker_thread: threading.Thread | None = None
+
+    def start_backend(self) -> str:
+        """Start (or reach) the AWS endpoint and provision; returns the endpoint URL."""
+        settings = get_settings()
+        endpoint = settings.aws_endpoint_url
+        if endpoint is None:
+            use_emulator_credentials()
+            self.emulator = Emulator(host="127.0.0.1", port=settings.emulator_port)
+            endpoint = self.emulator.start()
+            os.environ["GRABADORA_AWS_ENDPOINT_URL"] = endpoint
+            get_settings.cache_clear()
+            aws.reset_clients()
+        settings = get_settings()
+        provision(build_resources(settings), settings.region)
+        return endpoint
+
+    def start_worker(self) -> None:
+        from gpu_container.worker import build_worker, warm_up
+
+        worker = build_worker(get_settings())
+        seconds = warm_up(worker)
+        logger.info("worker ready: model %s loaded in %.1fs", get_settings().whisper_model, seconds)
+        self._worker_thread = threading.Thread(target=worker.run, args=(self._stop,), name="worker", daemon=True)
+        self._worker_thread.start()
+
+    def serve(self) -> None:
+        """Run until Ctrl-C, then stop the worker and the emulator."""
+        from grabadora.local.server import create_local_app
+
+        settings = get_settings()
+        endpoint = self.start_backend()
+        if self.with_worker:
+            self.start_worker()
+        config = uvicorn.Config(
+            create_local_app(),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=3,
+        )
+        server = uvicorn.Server(config)
+        logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        print(f"Grabadora is running at http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
+        print(f"AWS endpoint: {endpoint}", flush=True)
+        try:
+            server.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._worker_thread is not None:
+            # A job in hand is left to SQS: its message reappears and a later worker resumes it.
+            self._worker_thread.join(timeout=5)
+        if self.emulator is not None:
+            self.emulator.stop()

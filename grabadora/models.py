@@ -1,0 +1,124 @@
+"""Domain models shared by the API, the worker and the relay."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def utc_now() -> str:
+    """Now, as an ISO 8601 UTC timestamp."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class QualityProfile(StrEnum):
+    FAST = "fast"
+    BALANCED = "balanced"
+    PRECISE = "precise"
+
+
+# The language codes Whisper knows (faster_whisper.tokenizer._LANGUAGE_CODES), kept here so the
+# API can validate without importing the worker's dependencies.
+WHISPER_LANGUAGES: frozenset[str] = frozenset(
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi "
+    "hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no "
+    "oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo "
+    "zh yue".split()
+)
+
+
+class TranscribeOptions(BaseModel):
+    """What a user may ask of one transcription; travels in the SQS message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = Field(None, description="a language code Whisper knows (es, en, ...); omit to detect")
+    profile: QualityProfile = QualityProfile.BALANCED
+    title: str | None = Field(None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    diarization: bool = False
+    word_timestamps: bool = True
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _blank_language_is_auto(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value in ("", "auto"):
+                return None
+            if value not in WHISPER_LANGUAGES:
+                raise ValueError(f"'{value}' is not a language Whisper knows; use a code such as 'es' or 'en', or omit it")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _clean_tags(cls, tags: list[str]) -> list[str]:
+        cleaned: list[str] = []
+        for tag in tags:
+            tag = tag.strip()
+            if len(tag) > 50:
+                raise ValueError("each tag must be at most 50 characters")
+            if tag and tag not in cleaned:
+                cleaned.append(tag)
+        return cleaned
+
+
+class JobMessage(BaseModel):
+    """The SQS `jobs` message body."""
+
+    job_id: str
+    user_id: str
+    audio_key: str
+    options: TranscribeOptions
+
+
+EventType = Literal["delta", "progress", "completed", "error"]
+TERMINAL_EVENTS: frozenset[str] = frozenset({"completed", "error"})
+
+
+class JobEvent(BaseModel):
+    """One entry of a job's event log: what the SSE relay streams and IoT publishes."""
+
+    job_id: str
+    seq: int
+    type: EventType
+    data: dict[str, Any]
+
+
+class Word(BaseModel):
+    text: str
+    t0: float
+    t1: float
+    probability: float | None = None
+
+
+class Segment(BaseModel):
+    id: int
+    t0: float
+    t1: float
+    text: str
+    words: list[Word] = Field(default_factory=list)
+
+
+class Transcript(BaseModel):
+    """The document stored at `transcripts/{user_id}/{job_id}.json`."""
+
+    job_id: str
+    language: str | None
+    language_probability: float | None = None
+    duration: float
+    quality_profile: QualityProfile
+    model: str
+    text: str
+    segments: list[Segment]
+    created_at: str = Field(default_factory=utc_now)

@@ -1,0 +1,92 @@
+"""The tables, queues and bucket, defined once: CDK and the local emulator both read these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grabadora.settings import Settings
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str  # "S" or "N", as DynamoDB spells it
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    name: str
+    visibility_timeout_seconds: int
+    max_receive_count: int
+    dlq_name: str
+    receive_wait_seconds: int = 20
+    dlq_retention_days: int = 14
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    logical_id: str
+    name: str
+    audio_prefix: str = "audio/"
+    transcripts_prefix: str = "transcripts/"
+
+
+@dataclass(frozen=True)
+class Resources:
+    users: TableSpec
+    transcripts: TableSpec
+    events: TableSpec
+    jobs: QueueSpec
+    exports: QueueSpec
+    bucket: BucketSpec
+    tables: tuple[TableSpec, ...] = field(init=False)
+    queues: tuple[QueueSpec, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tables", (self.users, self.transcripts, self.events))
+        object.__setattr__(self, "queues", (self.jobs, self.exports))
+
+
+def build_resources(settings: Settings) -> Resources:
+    """The resource definitions for one deployment, named from settings."""
+    return Resources(
+        users=TableSpec("UsersTable", settings.users_table, KeyAttribute("email", "S")),
+        transcripts=TableSpec(
+            "TranscriptsTable",
+            settings.transcripts_table,
+            KeyAttribute("user_id", "S"),
+            KeyAttribute("transcript_id", "S"),
+        ),
+        events=TableSpec(
+            "EventsTable",
+            settings.events_table,
+            KeyAttribute("job_id", "S"),
+            KeyAttribute("seq", "N"),
+            ttl_attribute="ttl",
+        ),
+        jobs=QueueSpec(
+            "JobsQueue",
+            settings.jobs_queue,
+            visibility_timeout_seconds=settings.visibility_timeout_seconds,
+            max_receive_count=settings.max_receives,
+            dlq_name=f"{settings.jobs_queue}-dlq",
+        ),
+        exports=QueueSpec(
+            "ExportsQueue",
+            settings.exports_queue,
+            visibility_timeout_seconds=60,
+            max_receive_count=5,
+            dlq_name=f"{settings.exports_queue}-dlq",
+        ),
+        bucket=BucketSpec("DataBucket", settings.bucket),
+    )

@@ -1,0 +1,59 @@
+"""Sign up and sign in."""
+
+from __future__ import annotations
+
+import re
+
+from grabadora import auth
+from grabadora.adapters.users_table import UsersTable
+from grabadora.errors import InvalidInput, NotFound, Unauthorized
+from grabadora.ids import new_id
+from grabadora.models import utc_now
+from grabadora.settings import Settings
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+# Verifying against this when the user does not exist keeps the timing of a wrong e-mail and a
+# wrong password alike.
+_DUMMY_HASH = auth.hash_password("grabadora-timing-equaliser")
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput("email: not a valid e-mail address")
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput("password: must be at least 8 characters")
+    if len(password) > 256:
+        raise InvalidInput("password: must be at most 256 characters")
+    if password.isdigit() or len(set(password)) < 4:
+        raise InvalidInput("password: too easy to guess; mix letters, digits or symbols")
+
+
+def sign_up(users: UsersTable, email: str, password: str) -> dict[str, str]:
+    """Create an account; `Conflict` if the e-mail is taken."""
+    email = normalise_email(email)
+    check_password_strength(password)
+    user = {
+        "email": email,
+        "user_id": new_id(),
+        "password_hash": auth.hash_password(password),
+        "created_at": utc_now(),
+    }
+    users.create(user)
+    return {"id": user["user_id"], "email": email}
+
+
+def sign_in(users: UsersTable, settings: Settings, email: str, password: str) -> tuple[str, int]:
+    """A fresh access token for valid credentials; `Unauthorized` otherwise."""
+    try:
+        user = users.get(normalise_email(email))
+    except (NotFound, InvalidInput):
+        auth.verify_password(password, _DUMMY_HASH)
+        raise Unauthorized("incorrect e-mail or password") from None
+    if not auth.verify_password(password, user["password_hash"]):
+        raise Unauthorized("incorrect e-mail or password")
+    return auth.issue_access_token(settings, user["user_id"], user["email"])

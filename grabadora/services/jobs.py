@@ -1,0 +1,144 @@
+"""Uploads and transcription jobs: presign, register, enqueue."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import PurePath
+
+from grabadora import auth
+from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from grabadora.ids import new_id
+from grabadora.models import JobMessage, JobStatus, TranscribeOptions, utc_now
+from grabadora.settings import Settings
+
+# Extensions accepted when a browser or client labels the file application/octet-stream.
+MEDIA_EXTENSIONS = frozenset(
+    ".aac .aif .aiff .amr .flac .m4a .mka .mkv .mov .mp3 .mp4 .mpeg .mpga .oga .ogg .opus .wav .weba .webm .wma".split()
+)
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The adapters a job needs; built once per process by the caller."""
+
+    store: ObjectStore
+    transcripts: TranscriptsTable
+    queue: JobQueue
+
+
+def safe_filename(filename: str) -> str:
+    """A file name safe to put in an S3 key: no path, no control characters, bounded length."""
+    name = PurePath(filename.replace("\\", "/")).name
+    name = unicodedata.normalize("NFKC", name)
+    name = re.sub(r"[^\w.\- ]", "_", name).strip(" .")
+    if not name:
+        raise InvalidInput("filename: must name a file")
+    stem, dot, ext = name.rpartition(".")
+    if dot and len(ext) <= 8:
+        return f"{stem[:120]}.{ext}"
+    return name[:128]
+
+
+def check_media_type(filename: str, content_type: str) -> str:
+    """The content type to store; `UnsupportedMediaType` for anything that is not audio or video."""
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    ext = PurePath(filename).suffix.lower()
+    if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
+        return content_type
+    if content_type in ("", "application/octet-stream") and ext in MEDIA_EXTENSIONS:
+        return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    raise UnsupportedMediaType(
+        f"content_type: '{content_type or 'none'}' is not audio or video; send an audio or video file"
+    )
+
+
+def check_size(size: int, limit_mb: int) -> None:
+    if size <= 0:
+        raise InvalidInput("size: the file is empty")
+    if size > limit_mb * 1024 * 1024:
+        raise PayloadTooLarge(f"size: {size} bytes is over the {limit_mb} MB limit")
+
+
+def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, size: int) -> dict:
+    """A presigned PUT into the caller's own prefix for a file of exactly `size` bytes."""
+    name = safe_filename(filename)
+    content_type = check_media_type(name, content_type)
+    check_size(size, settings.max_upload_mb)
+    upload_id = new_id()
+    key = f"audio/{user_id}/{upload_id}/{name}"
+    url, headers = ports.store.presign_put(key, content_type, size, settings.upload_url_seconds)
+    expires_at = datetime.now(timezone.utc) + timedelta(seconds=settings.upload_url_seconds)
+    return {"upload_id": upload_id, "url": url, "headers": headers, "expires_at": expires_at.isoformat(timespec="seconds")}
+
+
+def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions) -> dict:
+    """Queue a transcription of an uploaded file. The upload's id becomes the job's id."""
+    if not re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", upload_id):
+        raise InvalidInput("upload_id: not an upload id")
+    try:
+        key, size = ports.store.first_under(f"audio/{user_id}/{upload_id}/")
+    except NotFound:
+        raise NotFound("upload not found: PUT the file to the upload URL first") from None
+    check_size(size, settings.max_upload_mb)
+    return _register_and_enqueue(ports, settings, user_id, upload_id, key, options)
+
+
+def submit_file(
+    ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, body: bytes, options: TranscribeOptions
+) -> dict:
+    """Queue a transcription of a small file sent in the request itself."""
+    name = safe_filename(filename)
+    content_type = check_media_type(name, content_type)
+    check_size(len(body), settings.max_multipart_mb)
+    job_id = new_id()
+    key = f"audio/{user_id}/{job_id}/{name}"
+    ports.store.put_bytes(key, body, content_type)
+    return _register_and_enqueue(ports, settings, user_id, job_id, key, options)
+
+
+def _register_and_enqueue(
+    ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions
+) -> dict:
+    now = utc_now()
+    title = options.title or PurePath(audio_key).stem
+    item = {
+        "user_id": user_id,
+        "transcript_id": job_id,
+        "status": JobStatus.QUEUED.value,
+        "title": title,
+        "tags": options.tags,
+        "language": options.language,
+        "quality_profile": options.profile.value,
+        "options": options.model_dump(mode="json"),
+        "audio_key": audio_key,
+        "progress": 0,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        ports.transcripts.create(item)
+    except Conflict:
+        raise Conflict(f"upload {job_id} was already submitted; its job id is {job_id}") from None
+    message = JobMessage(job_id=job_id, user_id=user_id, audio_key=audio_key, options=options)
+    try:
+        ports.queue.send(message.model_dump_json())
+    except GrabadoraError as e:
+        # Never leave a job `queued` that no worker will ever see.
+        ports.transcripts.fail(user_id, job_id, "the job could not be queued; submit it again")
+        raise ServiceUnavailable("the job queue is unavailable; try again") from e
+    stream_token = auth.issue_stream_token(settings, user_id, job_id)
+    base = (settings.public_url or "").rstrip("/")
+    return {
+        "job_id": job_id,
+        "status": JobStatus.QUEUED.value,
+        "quality_profile": options.profile.value,
+        "stream_url": f"{base}/transcribe/{job_id}?token={stream_token}",
+    }

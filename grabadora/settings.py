@@ -1,0 +1,73 @@
+"""Typed settings, read once from `GRABADORA_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of Grabadora; `.env.example` lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="GRABADORA_", env_file=".env", extra="ignore")
+
+    # AWS: an endpoint URL selects the emulator or LocalStack; unset means real AWS.
+    aws_endpoint_url: str | None = None
+    region: str = "us-east-1"
+    stage: str = "dev"
+
+    users_table: str = "grabadora-users"
+    transcripts_table: str = "grabadora-transcripts"
+    events_table: str = "grabadora-events"
+    jobs_queue: str = "grabadora-jobs"
+    exports_queue: str = "grabadora-exports"
+    bucket: str = "grabadora-data"
+
+    # Auth. The default key only exists so `grabadora dev` runs out of the box; it is refused
+    # outside the dev stage (see `check_production_ready`).
+    jwt_secret_key: SecretStr = SecretStr("grabadora-dev-only-secret-change-me-0123456789")
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    access_token_minutes: int = Field(60 * 12, gt=0)
+    stream_token_minutes: int = Field(60 * 6, gt=0)
+
+    # Uploads.
+    max_upload_mb: int = Field(500, gt=0)
+    max_multipart_mb: int = Field(10, gt=0)
+    upload_url_seconds: int = Field(3600, gt=0)
+
+    # Worker.
+    whisper_model: str = "base"
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    model_cache_dir: str | None = None
+    max_audio_seconds: int = Field(4 * 3600, gt=0)
+    sqs_wait_seconds: int = Field(20, ge=0, le=20)
+    visibility_timeout_seconds: int = Field(120, gt=0)
+    max_receives: int = Field(3, gt=0)
+    events_ttl_days: int = Field(30, gt=0)
+    iot_publish: bool = True
+
+    # SSE relay.
+    heartbeat_seconds: float = Field(15.0, gt=0)
+    relay_poll_min_seconds: float = Field(0.05, gt=0)
+    relay_poll_max_seconds: float = Field(0.25, gt=0)
+
+    # Local stack and CLI.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    emulator_port: int = 0
+    api_url: str = "http://127.0.0.1:8000"
+    public_url: str | None = None
+
+    # Integrations (used by the exporter).
+    notion_token: SecretStr | None = None
+    trello_key: SecretStr | None = None
+    trello_token: SecretStr | None = None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, validated on first use."""
+    return Settings()
