@@ -28,7 +28,7 @@ class UploadRequest(BaseModel):
 
     filename: str = Field(..., min_length=1, max_length=255, examples=["entrevista.mp3"])
     content_type: str = Field(..., min_length=1, max_length=127, examples=["audio/mpeg"])
-    size: int = Field(..., gt=0, description="exact size of the file in bytes")
+    size: int = Field(..., ge=0, description="exact size of the file in bytes")
 
 
 class UploadOut(BaseModel):

@@ -1,0 +1,178 @@
+"""API → S3 → SQS → worker → DynamoDB → relay, over the emulator's real HTTP, with tiny.en."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from faster_whisper import decode_audio
+
+from grabadora.client import ApiError, GrabadoraClient
+from grabadora.models import TranscribeOptions
+from grabadora.settings import get_settings
+from gpu_container.transcriber import transcribe_kwargs
+from tests.conftest import wer
+from tests.integration.conftest import drain
+
+
+def direct_text(transcriber, path, options: TranscribeOptions) -> str:
+    """What faster-whisper itself returns for the same model and settings."""
+    model = transcriber.load(options.profile)
+    segments, _ = model.transcribe(decode_audio(str(path)), **transcribe_kwargs(options, transcriber.profile(options.profile)))
+    return "".join(s.text for s in segments)
+
+
+def submit(client: GrabadoraClient, path, **options) -> dict:
+    return client.transcribe(client.upload(str(path)), **options)
+
+
+def test_a_job_streams_every_word_in_order_and_stores_the_transcript(
+    client: GrabadoraClient, worker, transcriber, audio_dir, references
+) -> None:
+    # Given jfk.flac uploaded and submitted
+    path = audio_dir / "fw_jfk.flac"
+    job = submit(client, path, title="JFK", tags=["discurso"])
+    # When the worker handles the queue
+    drain(worker)
+    # Then the stream replays gap-free events from seq 0 that end with `completed`
+    events = list(client.events(job["stream_url"]))
+    assert [e.id for e in events] == list(range(len(events)))
+    assert events[-1].event == "completed"
+    assert {e.event for e in events[:-1]} == {"delta", "progress"}
+    deltas = [e.data for e in events if e.event == "delta"]
+    # And the deltas are words with times, joining to exactly faster-whisper's own text
+    assert all(set(d) == {"text", "t0", "t1"} and d["t0"] <= d["t1"] for d in deltas)
+    streamed = "".join(d["text"] for d in deltas)
+    assert streamed == direct_text(transcriber, path, TranscribeOptions())
+    assert wer(references["fw_jfk.flac"]["reference"], streamed, "en") < 0.15
+    # And progress reaches the end
+    progress = [e.data for e in events if e.event == "progress"]
+    assert progress[-1]["duration_s"] == pytest.approx(11.0, abs=0.1)
+    # And the stored transcript matches, and the item is completed
+    completed = events[-1].data
+    assert completed["job_id"] == job["job_id"] and completed["language"] == "en"
+    assert completed["transcript_key"] == f"transcripts/{_user_id(client)}/{job['job_id']}.json"
+    transcript = client.get_transcript(job["job_id"])
+    assert transcript["status"] == "completed" and transcript["title"] == "JFK" and transcript["tags"] == ["discurso"]
+    assert transcript["text"] == streamed.strip()
+    assert [w["text"] for s in transcript["segments"] for w in s["words"]] == [d["text"] for d in deltas]
+    assert httpx.get(transcript["audio_url"]).content == path.read_bytes()
+
+
+def test_resume_from_last_event_id_replays_only_what_follows(client: GrabadoraClient, worker, audio_dir) -> None:
+    job = submit(client, audio_dir / "pv_cheetah_test_en.wav")
+    drain(worker)
+    everything = list(client.events(job["stream_url"]))
+    # When a client reconnects saying it saw event 2
+    resumed = list(client.events(job["stream_url"], last_event_id=2))
+    # Then it gets exactly the events after 2
+    assert [e.id for e in resumed] == [e.id for e in everything[3:]]
+    assert resumed[-1].event == "completed"
+
+
+def test_multipart_small_file_goes_through_the_same_pipeline(client: GrabadoraClient, worker, audio_dir) -> None:
+    job = client.transcribe_file(str(audio_dir / "pv_cheetah_test_en.wav"), language="en", word_timestamps=False)
+    drain(worker)
+    events = list(client.events(job["stream_url"]))
+    assert events[-1].event == "completed"
+    # Without word timestamps a delta is a whole segment
+    deltas = [e.data for e in events if e.event == "delta"]
+    assert len(deltas) == len(client.get_transcript(job["job_id"])["segments"])
+    assert "platforms" in "".join(d["text"] for d in deltas).lower()
+
+
+def test_streams_are_private(api_url: str, client: GrabadoraClient, other_client: GrabadoraClient, worker, audio_dir) -> None:
+    job = submit(client, audio_dir / "pv_cheetah_test_en.wav")
+    second = submit(client, audio_dir / "deepspeech_LDC93S1_pcms16le_1_8000.wav")
+    drain(worker)
+    path = f"/transcribe/{job['job_id']}"
+    # Another user's bearer token: 404, not 403
+    foreign = httpx.get(f"{api_url}{path}", headers={"Authorization": f"Bearer {other_client.token}"})
+    assert foreign.status_code == 404
+    with pytest.raises(ApiError) as e:
+        other_client.get_transcript(job["job_id"])
+    assert e.value.status == 404
+    # A stream token opens only its own job
+    token = second["stream_url"].split("token=")[1]
+    assert httpx.get(f"{api_url}{path}?token={token}").status_code == 404
+    # No credentials: 401; the owner's bearer token works
+    assert httpx.get(f"{api_url}{path}").status_code == 401
+    owner = httpx.get(f"{api_url}{path}", headers={"Authorization": f"Bearer {client.token}"})
+    assert owner.status_code == 200 and owner.headers["content-type"].startswith("text/event-stream")
+    assert "event: completed" in owner.text
+
+
+@pytest.mark.parametrize(
+    "name, outcome",
+    [
+        ("edge_aeneas_mono.empty_0bytes.wav", "rejected"),
+        ("edge_aeneas_mono.invalid.wav", "error"),
+        ("edge_aeneas_mono.zero_samples.wav", "empty"),
+        ("edge_aeneas_vad_zero.wav", "empty"),
+    ],
+)
+def test_edge_files_end_clearly_and_the_next_job_still_runs(
+    client: GrabadoraClient, worker, audio_dir, name: str, outcome: str
+) -> None:
+    path = audio_dir / name
+    if outcome == "rejected":
+        # A 0-byte file is refused before anything is stored
+        with pytest.raises(ApiError) as e:
+            client.create_upload(name, "audio/wav", path.stat().st_size)
+        assert e.value.status == 422 and "empty" in e.value.detail
+        with pytest.raises(ApiError) as sent:
+            client.transcribe_file(str(path))
+        assert sent.value.status == 422 and "empty" in sent.value.detail
+    else:
+        job = client.transcribe_file(str(path))
+        drain(worker)
+        events = list(client.events(job["stream_url"]))
+        if outcome == "error":
+            assert events[-1].event == "error"
+            assert "could not be decoded" in events[-1].data["detail"] and "Traceback" not in events[-1].data["detail"]
+            assert client.get_transcript(job["job_id"])["status"] == "failed"
+        else:
+            assert events[-1].event == "completed"
+            assert [e for e in events if e.event == "delta"] == []
+            assert client.get_transcript(job["job_id"])["text"] == ""
+    # And the stack keeps serving: the next job completes
+    after = client.transcribe_file(str(audio_dir / "pv_cheetah_test_en.wav"))
+    drain(worker)
+    assert list(client.events(after["stream_url"]))[-1].event == "completed"
+
+
+def test_a_text_file_named_mp3_fails_with_a_reason(client: GrabadoraClient, worker, tmp_path) -> None:
+    fake = tmp_path / "song.mp3"
+    fake.write_text("this is not audio at all\n" * 20)
+    job = client.transcribe_file(str(fake))
+    drain(worker)
+    last = list(client.events(job["stream_url"]))[-1]
+    assert last.event == "error" and "could not be decoded" in last.data["detail"]
+
+
+def test_events_are_published_to_the_iot_topic(client: GrabadoraClient, worker, audio_dir) -> None:
+    job = submit(client, audio_dir / "pv_cheetah_test_en.wav")
+    drain(worker)
+    worker.ports.publisher.flush()
+    events = list(client.events(job["stream_url"]))
+    # The worker published over the iot-data HTTP API; the emulator runs in this process, so what
+    # it received can be read from its backend (moto has no MQTT subscribers to listen with).
+    topic = f"grabadora/{_user_id(client)}/jobs/{job['job_id']}/events"
+    published = [json.loads(payload) for t, payload in _iot_payloads() if t == topic]
+    assert [p["id"] for p in published] == [e.id for e in events]
+    assert [p["event"] for p in published] == [e.event for e in events]
+    assert published[-1]["data"] == events[-1].data
+
+
+def _iot_payloads() -> list[tuple[str, bytes]]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iotdata.models import iotdata_backends
+
+    return iotdata_backends[DEFAULT_ACCOUNT_ID][get_settings().region].published_payloads
+
+
+def _user_id(client: GrabadoraClient) -> str:
+    import jwt
+
+    return jwt.decode(client.token, options={"verify_signature": False})["sub"]
