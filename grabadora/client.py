@@ -133,6 +133,8 @@ class GrabadoraClient:
                             source.response.read()
                             _raise_for(source.response)
                         for sse in source.iter_sse():
+                            if not sse.data:
+                                continue  # a heartbeat comment
                             event = StreamEvent(int(sse.id), sse.event, json.loads(sse.data))
                             last_event_id = event.id
                             attempts = 0

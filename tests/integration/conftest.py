@@ -39,6 +39,7 @@ def aws_endpoint() -> Iterator[str]:
             "GRABADORA_AWS_ENDPOINT_URL": url,
             "GRABADORA_WHISPER_MODEL": "tiny.en",
             "GRABADORA_VISIBILITY_TIMEOUT_SECONDS": "30",
+            "GRABADORA_HEARTBEAT_SECONDS": "1",
         }
     )
     get_settings.cache_clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -176,3 +177,19 @@ def _user_id(client: GrabadoraClient) -> str:
     import jwt
 
     return jwt.decode(client.token, options={"verify_signature": False})["sub"]
+
+
+def test_a_quiet_stream_sends_heartbeats(api_url: str, client: GrabadoraClient, audio_dir) -> None:
+    # Given a queued job no worker has picked up yet (heartbeat interval is 1 s in these tests)
+    job = submit(client, audio_dir / "pv_cheetah_test_en.wav")
+    # When a client listens for a while
+    lines: list[str] = []
+    with httpx.stream("GET", f"{api_url}{job['stream_url']}", timeout=10) as response:
+        start = time.monotonic()
+        for line in response.iter_lines():
+            lines.append(line)
+            if time.monotonic() - start > 2.5:
+                break
+    # Then comment lines keep the connection alive, and no event was invented
+    assert any(line.startswith(":") for line in lines)
+    assert not any(line.startswith("event:") for line in lines)
