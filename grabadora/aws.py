@@ -28,11 +28,14 @@ def _client(service: str) -> Any:
     with _lock:
         session = boto3.session.Session(region_name=settings.region)
         kwargs: dict[str, Any] = {"config": _CONFIG}
+        if service == "s3":
+            # SigV4 signs Content-Length into presigned PUTs, so S3 refuses a body of another size.
+            kwargs["config"] = _CONFIG.merge(Config(signature_version="s3v4"))
         if settings.aws_endpoint_url:
             kwargs["endpoint_url"] = settings.aws_endpoint_url
             if service == "s3":
                 # Path-style keeps presigned URLs on the emulator's host instead of bucket subdomains.
-                kwargs["config"] = _CONFIG.merge(Config(s3={"addressing_style": "path"}))
+                kwargs["config"] = kwargs["config"].merge(Config(s3={"addressing_style": "path"}))
         return session.client(service, **kwargs)
 
 

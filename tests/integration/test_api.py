@@ -79,7 +79,9 @@ def test_presigned_upload_lands_in_the_callers_prefix(api_url: str, client: Grab
     size = path.stat().st_size
     upload = client.create_upload("../../evil/test en.wav", "audio/wav", size)
     # Then the URL points into audio/{user}/{upload_id}/ with the path stripped from the name
-    assert f"/audio/" in upload["url"] and f"/{upload['upload_id']}/test%20en.wav" in upload["url"]
+    assert "/audio/" in upload["url"] and f"/{upload['upload_id']}/test%20en.wav" in upload["url"]
+    # And the declared size is signed into the URL, so S3 refuses a body of another size
+    assert "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost" in upload["url"]
     # When the file is PUT to it, the upload can be transcribed (a job is created from it)
     client.put_file(upload, str(path))
     job = client.transcribe(upload["upload_id"], language="en")
