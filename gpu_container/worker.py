@@ -53,6 +53,10 @@ class Worker:
             except GrabadoraError as e:
                 logger.warning("worker loop: %s; retrying", e.detail)
                 stop.wait(1.0)
+            except Exception:
+                # The loop must outlive any one failure; SQS redelivers whatever was in hand.
+                logger.exception("worker loop failed; retrying")
+                stop.wait(1.0)
 
     def poll_once(self) -> bool:
         """Receive and handle at most one message; whether one came."""

@@ -89,6 +89,8 @@ class DevStack:
         print(f"AWS endpoint: {endpoint}", flush=True)
         try:
             server.run()
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down; we are done too
         finally:
             self.stop()
 
