@@ -1,0 +1,61 @@
+"""Resource definitions shared by CDK and the emulator: keys, TTL, queues and their DLQs."""
+
+from __future__ import annotations
+
+from grabadora.resources import KeyAttribute, build_resources
+from grabadora.settings import Settings
+
+
+def test_events_table_is_keyed_by_job_and_numeric_seq_with_ttl(settings: Settings) -> None:
+    # Given the default settings / When building the resources
+    events = build_resources(settings).events
+    # Then events: PK job_id (S), SK seq (N, so it sorts numerically), TTL on "ttl"
+    assert events.name == settings.events_table
+    assert events.partition_key == KeyAttribute("job_id", "S")
+    assert events.sort_key == KeyAttribute("seq", "N")
+    assert events.ttl_attribute == "ttl"
+
+
+def test_transcripts_table_is_keyed_by_user_and_transcript(settings: Settings) -> None:
+    transcripts = build_resources(settings).transcripts
+    assert transcripts.partition_key == KeyAttribute("user_id", "S")
+    assert transcripts.sort_key == KeyAttribute("transcript_id", "S")
+
+
+def test_users_table_is_keyed_by_email(settings: Settings) -> None:
+    users = build_resources(settings).users
+    assert users.partition_key == KeyAttribute("email", "S")
+    assert users.sort_key is None
+
+
+def test_jobs_queue_dead_letters_after_three_receives(settings: Settings) -> None:
+    jobs = build_resources(settings).jobs
+    assert jobs.name == settings.jobs_queue
+    assert jobs.max_receive_count == 3
+    assert jobs.dlq_name and jobs.dlq_name != jobs.name
+    assert jobs.dlq_name == f"{settings.jobs_queue}-dlq"
+
+
+def test_exports_queue_has_its_own_dlq(settings: Settings) -> None:
+    resources = build_resources(settings)
+    assert resources.exports.dlq_name not in (resources.exports.name, resources.jobs.dlq_name)
+
+
+def test_names_come_from_settings(clean_env: None) -> None:
+    # Given custom names (a second stage, say) / Then every resource carries them
+    settings = Settings(
+        _env_file=None, events_table="prod-events", jobs_queue="prod-jobs", bucket="prod-data", max_receives=5
+    )
+    resources = build_resources(settings)
+    assert resources.events.name == "prod-events"
+    assert resources.jobs.name == "prod-jobs"
+    assert resources.jobs.dlq_name == "prod-jobs-dlq"
+    assert resources.jobs.max_receive_count == 5
+    assert resources.bucket.name == "prod-data"
+
+
+def test_collections_list_every_table_and_queue(settings: Settings) -> None:
+    resources = build_resources(settings)
+    assert resources.tables == (resources.users, resources.transcripts, resources.events)
+    assert resources.queues == (resources.jobs, resources.exports)
+    assert len({t.logical_id for t in resources.tables}) == 3
