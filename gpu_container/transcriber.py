@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
@@ -43,12 +44,19 @@ class TranscriptionRun:
     segments: Iterator[Segment]
 
 
+def resolve_device(device: str) -> str:
+    """'auto' means CUDA when CTranslate2 sees a GPU, else CPU; profiles are chosen per real device."""
+    if device != "auto":
+        return device
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
 class Transcriber:
     """Keeps Whisper models loaded across jobs, one per (model, compute type)."""
 
     def __init__(self, model: str, device: str = "cpu", cache_dir: str | None = None, cpu_threads: int = 0) -> None:
         self._model_name = model
-        self._device = device
+        self._device = resolve_device(device)
         self._cache_dir = cache_dir
         self._cpu_threads = cpu_threads
         self._models: dict[tuple[Path, str], WhisperModel] = {}

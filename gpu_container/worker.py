@@ -142,7 +142,9 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         events=EventsTable(),
         publisher=EventPublisher() if settings.iot_publish else None,
     )
-    transcriber = Transcriber(settings.whisper_model, settings.device, settings.model_cache_dir)
+    transcriber = Transcriber(
+        settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads
+    )
     return Worker(
         JobQueue(settings.jobs_queue),
         ports,

@@ -44,9 +44,11 @@ def verify_password(password: str, stored: str) -> bool:
             p=int(p),
             maxmem=_SCRYPT_MAXMEM,
         )
-    except ValueError:
+        expected = base64.b64decode(digest, validate=True)
+    except (ValueError, TypeError, OverflowError):
+        # A malformed stored hash (bad base64, absurd cost parameters) matches nothing.
         return False
-    return hmac.compare_digest(candidate, base64.b64decode(digest))
+    return hmac.compare_digest(candidate, expected)
 
 
 @dataclass(frozen=True)

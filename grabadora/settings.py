@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     whisper_model: str = "base"
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     model_cache_dir: str | None = None
+    cpu_threads: int = Field(0, ge=0)  # 0: CTranslate2's default (all cores)
     max_audio_seconds: int = Field(4 * 3600, gt=0)
     sqs_wait_seconds: int = Field(20, ge=0, le=20)
     visibility_timeout_seconds: int = Field(120, gt=0)

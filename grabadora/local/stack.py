@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Mapping
 
 import uvicorn
 
@@ -24,9 +25,15 @@ class RedactTokens(logging.Filter):
     """Stream URLs carry a token in the query; access logs must not."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(_TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.args, Mapping):
+            record.args = {k: _redact(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(_redact(a) for a in record.args)
         return True
+
+
+def _redact(value: object) -> object:
+    return _TOKEN_IN_URL.sub(r"\1[redacted]", value) if isinstance(value, str) else value
 
 
 class DevStack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from grabadora import auth
@@ -14,7 +15,9 @@ from grabadora.settings import Settings
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 # Verifying against this when the user does not exist keeps the timing of a wrong e-mail and a
 # wrong password alike.
-_DUMMY_HASH = auth.hash_password("grabadora-timing-equaliser")
+@functools.cache
+def _dummy_hash() -> str:
+    return auth.hash_password("grabadora-timing-equaliser")
 
 
 def normalise_email(email: str) -> str:
@@ -52,7 +55,7 @@ def sign_in(users: UsersTable, settings: Settings, email: str, password: str) ->
     try:
         user = users.get(normalise_email(email))
     except (NotFound, InvalidInput):
-        auth.verify_password(password, _DUMMY_HASH)
+        auth.verify_password(password, _dummy_hash())
         raise Unauthorized("incorrect e-mail or password") from None
     if not auth.verify_password(password, user["password_hash"]):
         raise Unauthorized("incorrect e-mail or password")

@@ -97,11 +97,6 @@ def test_audio_over_the_limit_is_invalid(shared_audio: Path) -> None:
     assert "limit" in caught.value.detail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: gpu_container/audio.py formats the limit as max_seconds // 60 minutes, "
-    "so a 5 s limit reads 'the 0 minute limit'",
-)
 def test_over_the_limit_message_states_the_actual_limit(shared_audio: Path) -> None:
     # Given a 5-second limit / Then the message says 5 (seconds), not "0 minute"
     with pytest.raises(InvalidAudio) as caught:

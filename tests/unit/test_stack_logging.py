@@ -47,11 +47,6 @@ def test_records_without_tokens_or_args_are_untouched() -> None:
     assert other.getMessage() == "GET /transcripts?limit=5 200"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: RedactTokens turns a mapping record.args into a tuple of its keys, "
-    "so a '%(name)s'-style record can no longer be formatted",
-)
 def test_mapping_args_are_redacted_and_still_format() -> None:
     # Given a record logged with a single dict argument (logging keeps it as a mapping)
     record = _record("%(path)s", ({"path": "/transcribe/X?token=abc"},))
