@@ -5,12 +5,19 @@ Idempotent by construction, because SQS delivers at least once:
 - each segment's events are one conditional transaction at the next free seq, so a redelivered
   job skips the segments an earlier attempt committed and appends the rest, gap-free;
 - a job found already ended only gets its terminal event made sure of.
+
+Segments are committed in order on a background thread (`_SegmentCommitter`) so the DynamoDB
+round trips of one segment overlap the decoding of the next: the pipeline adds little to
+faster-whisper's own time, and a segment reaches the stream as soon as it is decoded.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -69,6 +76,55 @@ class _EventLog:
         self.next_seq += len(events)
         if self._ports.publisher is not None:
             self._ports.publisher.publish(self._job.user_id, events)
+
+
+# The job item's progress is for listings; the live stream has a progress event per segment.
+_ITEM_PROGRESS_EVERY_SECONDS = 2.0
+
+
+class _SegmentCommitter:
+    """Runs `commit(segment)` for each submitted segment, in order, on one background thread.
+
+    The first failure stops all later commits (a later segment must never land before an
+    earlier one) and is raised in the caller's thread by `submit` or on leaving the block.
+    """
+
+    _STOP = object()
+
+    def __init__(self, commit: Callable[[Segment], None]) -> None:
+        self._commit = commit
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="segment-committer", daemon=True)
+
+    def __enter__(self) -> _SegmentCommitter:
+        self._thread.start()
+        return self
+
+    def submit(self, segment: Segment) -> None:
+        self._raise_if_failed()
+        self._queue.put(segment)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        # Segments already decoded are still committed when decoding itself failed: nothing
+        # a listener saw is lost, and a retry resumes after them.
+        self._queue.put(self._STOP)
+        self._thread.join()
+        if exc is None:
+            self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (segment := self._queue.get()) is not self._STOP:
+            if self._error is not None:
+                continue
+            try:
+                self._commit(segment)  # type: ignore[arg-type]
+            except BaseException as e:  # re-raised in the decoding thread
+                self._error = e
 
 
 def _segment_events(segment: Segment, duration: float) -> list[tuple[str, dict]]:
@@ -134,7 +190,10 @@ def process_job(
     limits: Limits,
     on_segment: Callable[[Segment], None] | None = None,
 ) -> Outcome:
-    """Transcribe one job end to end; safe to call again for the same job at any point."""
+    """Transcribe one job end to end; safe to call again for the same job at any point.
+
+    `on_segment` is called on the committer thread once a segment's events are committed.
+    """
     try:
         item = ports.transcripts.get(job.user_id, job.job_id)
     except NotFound:
@@ -161,16 +220,23 @@ def process_job(
             return Outcome.FAILED
 
     run = transcriber.transcribe(audio, job.options)
-    segments: list[Segment] = []
-    for segment in run.segments:
-        segments.append(segment)
-        if segment.id <= tail.last_segment:
-            continue  # committed by an earlier attempt of this job
+    last_progress_write = time.monotonic()
+
+    def commit(segment: Segment) -> None:
+        nonlocal last_progress_write
         log.commit(_segment_events(segment, run.duration), segment=segment.id)
-        if run.duration:
+        if run.duration and time.monotonic() - last_progress_write >= _ITEM_PROGRESS_EVERY_SECONDS:
             ports.transcripts.set_progress(job.user_id, job.job_id, min(segment.t1 / run.duration, 1.0))
+            last_progress_write = time.monotonic()
         if on_segment is not None:
             on_segment(segment)
+
+    segments: list[Segment] = []
+    with _SegmentCommitter(commit) as committer:
+        for segment in run.segments:
+            segments.append(segment)
+            if segment.id > tail.last_segment:  # else committed by an earlier attempt of this job
+                committer.submit(segment)
 
     key = transcript_key(job.user_id, job.job_id)
     transcript = Transcript(

@@ -17,6 +17,9 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
 
+        from grabadora.local import moto_patches
+
+        moto_patches.apply()
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.endpoint_url: str | None = None
 
