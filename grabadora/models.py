@@ -100,6 +100,7 @@ class Word(BaseModel):
     t0: float
     t1: float
     probability: float | None = None
+    speaker: str | None = None  # set when diarized
 
 
 class Segment(BaseModel):
@@ -108,6 +109,7 @@ class Segment(BaseModel):
     t1: float
     text: str
     words: list[Word] = Field(default_factory=list)
+    speaker: str | None = None  # set when diarized
 
 
 class Transcript(BaseModel):
@@ -122,3 +124,28 @@ class Transcript(BaseModel):
     text: str
     segments: list[Segment]
     created_at: str = Field(default_factory=utc_now)
+
+
+class ExportDestination(StrEnum):
+    NOTION = "notion"
+    TRELLO = "trello"
+    WEBHOOK = "webhook"
+
+
+class ExportStatus(StrEnum):
+    QUEUED = "queued"
+    DELIVERING = "delivering"  # at least one attempt made, a retry is scheduled
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class ExportMessage(BaseModel):
+    """The SQS `exports` message body: one delivery of one transcript to one destination."""
+
+    export_id: str
+    user_id: str
+    transcript_id: str
+    destination: ExportDestination
+    # Per-request overrides, e.g. {"database_id": ...} for Notion, {"list_id": ...} for Trello,
+    # {"url": ...} for a webhook; secrets never travel in messages.
+    options: dict[str, Any] = Field(default_factory=dict)

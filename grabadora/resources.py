@@ -46,6 +46,7 @@ class Resources:
     users: TableSpec
     transcripts: TableSpec
     events: TableSpec
+    user_state: TableSpec
     jobs: QueueSpec
     exports: QueueSpec
     bucket: BucketSpec
@@ -53,7 +54,7 @@ class Resources:
     queues: tuple[QueueSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tables", (self.users, self.transcripts, self.events))
+        object.__setattr__(self, "tables", (self.users, self.transcripts, self.events, self.user_state))
         object.__setattr__(self, "queues", (self.jobs, self.exports))
 
 
@@ -73,6 +74,13 @@ def build_resources(settings: Settings) -> Resources:
             KeyAttribute("job_id", "S"),
             KeyAttribute("seq", "N"),
             ttl_attribute="ttl",
+        ),
+        # Per-user state that is not a transcript: integration settings, monthly usage counters.
+        user_state=TableSpec(
+            "UserStateTable",
+            settings.user_state_table,
+            KeyAttribute("user_id", "S"),
+            KeyAttribute("item", "S"),
         ),
         jobs=QueueSpec(
             "JobsQueue",

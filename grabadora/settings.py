@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     events_table: str = "grabadora-events"
     jobs_queue: str = "grabadora-jobs"
     exports_queue: str = "grabadora-exports"
+    user_state_table: str = "grabadora-user-state"
     bucket: str = "grabadora-data"
 
     # Auth. The default key only exists so `grabadora dev` runs out of the box; it is refused
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
     # SSE relay.
     heartbeat_seconds: float = Field(15.0, gt=0)
     relay_poll_min_seconds: float = Field(0.05, gt=0)
-    relay_poll_max_seconds: float = Field(0.25, gt=0)
+    relay_poll_max_seconds: float = Field(0.1, gt=0)
 
     # Local stack and CLI.
     host: str = "127.0.0.1"
@@ -62,10 +63,33 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8000"
     public_url: str | None = None
 
-    # Integrations (used by the exporter).
+    # Integrations (used by the exporter). Per-user settings (PUT /me/integrations) win over
+    # these deployment-wide defaults. Base URLs are settings so tests can point them locally.
     notion_token: SecretStr | None = None
     trello_key: SecretStr | None = None
     trello_token: SecretStr | None = None
+    notion_api_url: str = "https://api.notion.com"
+    notion_version: str = "2022-06-28"
+    trello_api_url: str = "https://api.trello.com"
+    webhook_allow_private: bool = False  # deliver to loopback/private addresses (tests, LANs)
+    export_max_attempts: int = Field(5, gt=0)
+    export_backoff_seconds: float = Field(2.0, ge=0)  # first retry delay; doubles per attempt
+    export_timeout_seconds: float = Field(15.0, gt=0)
+    # Fernet key (urlsafe base64, 32 bytes) that encrypts users' integration secrets at rest.
+    # The default only exists for `grabadora dev`; it is refused outside the dev stage.
+    secrets_key: SecretStr = SecretStr("Z3JhYmFkb3JhLWRldi1vbmx5LXNlY3JldHMta2V5ISE=")
+
+    # Usage: audio seconds a user may transcribe per calendar month (UTC); 0 = unlimited.
+    monthly_quota_seconds: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def check_production_ready(self) -> Settings:
+        """Outside the dev stage the built-in development keys are refused."""
+        if self.stage != "dev":
+            for name in ("jwt_secret_key", "secrets_key"):
+                if getattr(self, name).get_secret_value() == type(self).model_fields[name].default.get_secret_value():
+                    raise ValueError(f"GRABADORA_{name.upper()} must be set outside the dev stage")
+        return self
 
 
 @lru_cache

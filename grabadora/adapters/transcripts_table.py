@@ -89,6 +89,30 @@ class TranscriptsTable:
             names={"#status": "status", "#error": "error"},
         )
 
+    def add_export(self, user_id: str, transcript_id: str, export_id: str, delivery: dict[str, Any]) -> None:
+        """Record a new delivery under the item's `exports` map (export_id → delivery)."""
+        # Two steps because DynamoDB cannot create a map and set a key in it in one expression.
+        self._update(
+            user_id, transcript_id, "SET exports = if_not_exists(exports, :empty)", {":empty": {}},
+            condition="attribute_exists(transcript_id)", names={},
+        )
+        self._update(
+            user_id, transcript_id, "SET exports.#id = :delivery, updated_at = :now", {":delivery": delivery},
+            condition="attribute_exists(transcript_id)", names={"#id": export_id},
+        )
+
+    def update_export(self, user_id: str, transcript_id: str, export_id: str, fields: dict[str, Any]) -> None:
+        """Set fields of one recorded delivery (status, attempts, last_error, url, updated_at)."""
+        sets = ", ".join(f"exports.#id.#f_{k} = :f_{k}" for k in fields)
+        self._update(
+            user_id,
+            transcript_id,
+            f"SET {sets}",
+            {f":f_{k}": v for k, v in fields.items()},
+            condition="attribute_exists(exports.#id)",
+            names={"#id": export_id, **{f"#f_{k}": k for k in fields}},
+        )
+
     def _update(
         self,
         user_id: str,
@@ -99,14 +123,18 @@ class TranscriptsTable:
         condition: str,
         names: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        if names is None:
+            names = {"#status": "status"}
+        if ":now" in expression:
+            values = {**values, ":now": utc_now()}
         try:
             response = aws.client("dynamodb").update_item(
                 TableName=self._table,
                 Key={"user_id": {"S": user_id}, "transcript_id": {"S": transcript_id}},
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(transcript_id) AND ({condition})",
-                ExpressionAttributeNames=names or {"#status": "status"},
-                ExpressionAttributeValues={k: value(v) for k, v in {**values, ":now": utc_now()}.items()},
+                **({"ExpressionAttributeNames": names} if names else {}),
+                ExpressionAttributeValues={k: value(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
             )
         except (ClientError, BotoCoreError) as e:

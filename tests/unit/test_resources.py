@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grabadora.resources import KeyAttribute, build_resources
 from grabadora.settings import Settings
 
@@ -56,6 +58,21 @@ def test_names_come_from_settings(clean_env: None) -> None:
 
 def test_collections_list_every_table_and_queue(settings: Settings) -> None:
     resources = build_resources(settings)
-    assert resources.tables == (resources.users, resources.transcripts, resources.events)
+    assert resources.tables == (resources.users, resources.transcripts, resources.events, resources.user_state)
     assert resources.queues == (resources.jobs, resources.exports)
-    assert len({t.logical_id for t in resources.tables}) == 3
+    assert len({t.logical_id for t in resources.tables}) == 4
+
+
+def test_the_development_keys_are_refused_outside_the_dev_stage() -> None:
+    from cryptography.fernet import Fernet
+    from pydantic import ValidationError
+
+    from grabadora.settings import Settings
+
+    # Given the prod stage with the built-in JWT key / Then settings refuse to load, naming it
+    with pytest.raises(ValidationError, match="GRABADORA_JWT_SECRET_KEY"):
+        Settings(stage="prod", secrets_key=Fernet.generate_key().decode())
+    with pytest.raises(ValidationError, match="GRABADORA_SECRETS_KEY"):
+        Settings(stage="prod", jwt_secret_key="a-real-secret-of-enough-length-0123456789")
+    # And with both set it loads
+    Settings(stage="prod", jwt_secret_key="a-real-secret-of-enough-length-0123456789", secrets_key=Fernet.generate_key().decode())
