@@ -27,8 +27,10 @@ from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
 from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript
+from grabadora.services.library import preview, search_text
 from gpu_container.audio import load_audio
 from gpu_container.transcriber import Transcriber
 
@@ -48,6 +50,7 @@ class WorkerPorts:
     transcripts: TranscriptsTable
     events: EventsTable
     publisher: EventPublisher | None = None
+    user_state: UserStateTable | None = None  # usage accounting; None where nobody counts
 
 
 @dataclass(frozen=True)
@@ -256,11 +259,27 @@ def process_job(
         "duration": run.duration,
         "usage": {"audio_seconds": run.duration},
         "segment_count": len(segments),
+        "search_text": search_text(item.get("title"), item.get("tags"), transcript.text),
+        "preview": preview(transcript.text),
     }
     try:
         item = ports.transcripts.complete(job.user_id, job.job_id, fields)
     except Conflict:
-        # A twin delivery finished first; its events stand.
-        return Outcome.ALREADY_DONE
+        return _lost_completion(ports, job, key)
     log.commit([("completed", _completed_data(job, item))])
+    if ports.user_state is not None:
+        # After the conditional `complete`, which succeeds once per job: counted once.
+        ports.user_state.add_usage(job.user_id, run.duration)
     return Outcome.COMPLETED
+
+
+def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:
+    """`complete` lost: a twin delivery finished first (its events stand), or the user deleted
+    the transcript meanwhile, in which case what this attempt stored must go too."""
+    try:
+        ports.transcripts.get(job.user_id, job.job_id)
+    except NotFound:
+        ports.store.delete(key)
+        ports.events.delete_job(job.job_id)
+        return Outcome.GONE
+    return Outcome.ALREADY_DONE

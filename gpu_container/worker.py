@@ -134,6 +134,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
     from grabadora.adapters.object_store import ObjectStore
     from grabadora.adapters.realtime import EventPublisher
     from grabadora.adapters.transcripts_table import TranscriptsTable
+    from grabadora.adapters.user_state import UserStateTable
     from grabadora.resources import build_resources
 
     ports = WorkerPorts(
@@ -141,6 +142,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         transcripts=TranscriptsTable(),
         events=EventsTable(),
         publisher=EventPublisher() if settings.iot_publish else None,
+        user_state=UserStateTable(),
     )
     transcriber = Transcriber(
         settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads

@@ -151,3 +151,49 @@ class GrabadoraClient:
         response = self._http.get(f"transcripts/{transcript_id}", headers=self._auth)
         _raise_for(response)
         return response.json()
+
+    # The library --------------------------------------------------------------------------
+
+    def list_transcripts(
+        self, search: str | None = None, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> dict:
+        params = {k: v for k, v in {"search": search, "status": status, "limit": limit, "cursor": cursor}.items() if v is not None}
+        response = self._http.get("transcripts", params=params, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def update_transcript(self, transcript_id: str, **changes: Any) -> dict:
+        """title=..., tags=[...], segments=[{"id": 0, "text": "..."}]"""
+        response = self._http.patch(f"transcripts/{transcript_id}", json=changes, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def download(self, transcript_id: str, fmt: str = "txt") -> httpx.Response:
+        response = self._http.get(f"transcripts/{transcript_id}/download", params={"format": fmt}, headers=self._auth)
+        _raise_for(response)
+        return response
+
+    def delete_transcript(self, transcript_id: str) -> None:
+        _raise_for(self._http.delete(f"transcripts/{transcript_id}", headers=self._auth))
+
+    def export(self, transcript_id: str, destination: str, **options: Any) -> dict:
+        response = self._http.post(
+            f"transcripts/{transcript_id}/export", json={"destination": destination, **options}, headers=self._auth
+        )
+        _raise_for(response)
+        return response.json()
+
+    def integrations(self) -> dict:
+        response = self._http.get("me/integrations", headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def set_integrations(self, **changes: Any) -> dict:
+        response = self._http.put("me/integrations", json=changes, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def usage(self) -> dict:
+        response = self._http.get("me/usage", headers=self._auth)
+        _raise_for(response)
+        return response.json()

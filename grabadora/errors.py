@@ -41,3 +41,7 @@ class InvalidAudio(GrabadoraError):
 
 class ServiceUnavailable(GrabadoraError):
     """An AWS dependency did not answer; safe to retry."""
+
+
+class QuotaExceeded(GrabadoraError):
+    """The user's monthly allowance is used up."""

@@ -16,6 +16,7 @@ STATUS_BY_ERROR: dict[type[errors.GrabadoraError], int] = {
     errors.PayloadTooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.InvalidAudio: 422,
+    errors.QuotaExceeded: 429,
     errors.ServiceUnavailable: 503,
 }
 

@@ -37,6 +37,18 @@ WHISPER_LANGUAGES: frozenset[str] = frozenset(
 )
 
 
+def clean_tags(tags: list[str]) -> list[str]:
+    """Tags stripped, blanks and repeats dropped, each at most 50 characters."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if len(tag) > 50:
+            raise ValueError("each tag must be at most 50 characters")
+        if tag and tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
 class TranscribeOptions(BaseModel):
     """What a user may ask of one transcription; travels in the SQS message."""
 
@@ -63,14 +75,7 @@ class TranscribeOptions(BaseModel):
     @field_validator("tags")
     @classmethod
     def _clean_tags(cls, tags: list[str]) -> list[str]:
-        cleaned: list[str] = []
-        for tag in tags:
-            tag = tag.strip()
-            if len(tag) > 50:
-                raise ValueError("each tag must be at most 50 characters")
-            if tag and tag not in cleaned:
-                cleaned.append(tag)
-        return cleaned
+        return clean_tags(tags)
 
 
 class JobMessage(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from grabadora.http_errors import install_error_handlers
-from functions.api.routes import auth, health, transcribe, transcripts, uploads
+from functions.api.routes import auth, health, me, transcribe, transcripts, uploads
 
 
 def create_app() -> FastAPI:
@@ -16,6 +16,6 @@ def create_app() -> FastAPI:
         description="Upload audio, transcribe it with faster-whisper, stream the words live.",
     )
     install_error_handlers(app)
-    for router in (health.router, auth.router, uploads.router, transcribe.router, transcripts.router):
+    for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router):
         app.include_router(router)
     return app

@@ -9,12 +9,15 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
 from grabadora import auth
+from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.adapters.user_state import UserStateTable
 from grabadora.adapters.users_table import UsersTable
 from grabadora.errors import Unauthorized
 from grabadora.services.jobs import Ports
+from grabadora.services.library import LibraryPorts
 from grabadora.settings import Settings, get_settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -29,11 +32,24 @@ def get_users() -> UsersTable:
 
 @lru_cache
 def get_ports() -> Ports:
-    return Ports(store=ObjectStore(), transcripts=TranscriptsTable(), queue=JobQueue())
+    return Ports(store=ObjectStore(), transcripts=TranscriptsTable(), queue=JobQueue(), user_state=UserStateTable())
+
+
+@lru_cache
+def get_library_ports() -> LibraryPorts:
+    settings = get_settings()
+    return LibraryPorts(
+        store=ObjectStore(),
+        transcripts=TranscriptsTable(),
+        events=EventsTable(),
+        user_state=UserStateTable(),
+        exports=JobQueue(settings.exports_queue),
+    )
 
 
 UsersDep = Annotated[UsersTable, Depends(get_users)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
+LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
 
 
 def get_current_user(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> auth.TokenClaims:

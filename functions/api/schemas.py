@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from grabadora.models import TranscribeOptions
+from grabadora.models import ExportDestination, TranscribeOptions, clean_tags
 
 
 class SignupRequest(BaseModel):
@@ -51,3 +51,75 @@ class JobOut(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class SegmentCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: int = Field(..., ge=0, description="the segment's id, as in GET /transcripts/{id}")
+    text: str = Field(..., max_length=5000, description="the corrected text of the whole segment")
+
+
+class TranscriptPatch(BaseModel):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    tags: list[str] | None = Field(None, max_length=20)
+    segments: list[SegmentCorrection] | None = Field(None, max_length=2000)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, title: str | None) -> str | None:
+        if title is not None and not title.strip():
+            raise ValueError("the title cannot be blank")
+        return title.strip() if title else title
+
+    @field_validator("tags")
+    @classmethod
+    def _clean_tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else clean_tags(tags)
+
+
+class ExportRequest(BaseModel):
+    """`destination` plus per-delivery overrides of the saved integration settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    destination: ExportDestination
+    database_id: str | None = Field(None, max_length=100, description="Notion: database to add the page to")
+    list_id: str | None = Field(None, max_length=100, description="Trello: list to add the card to")
+    url: HttpUrl | None = Field(None, description="webhook: deliver to this URL instead of the saved one")
+
+
+class NotionSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str | None = Field(None, max_length=500, description="an internal integration secret (write-only)")
+    database_id: str | None = Field(None, max_length=100)
+
+
+class TrelloSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str | None = Field(None, max_length=200, description="API key (write-only)")
+    token: str | None = Field(None, max_length=500, description="API token (write-only)")
+    list_id: str | None = Field(None, max_length=100)
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: HttpUrl | None = None
+    secret: str | None = Field(None, min_length=16, max_length=200, description="HMAC-SHA256 key (write-only)")
+
+
+class IntegrationsPatch(BaseModel):
+    """Fields left out keep their saved value; null clears one; an integration set to null is removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notion: NotionSettings | None = None
+    trello: TrelloSettings | None = None
+    webhook: WebhookSettings | None = None

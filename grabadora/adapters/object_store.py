@@ -87,3 +87,17 @@ class ObjectStore:
             aws.client("s3").delete_object(Bucket=self._bucket, Key=key)
         except (ClientError, BotoCoreError) as e:
             raise translate(e, "delete object") from e
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under a prefix; how many went."""
+        deleted = 0
+        try:
+            paginator = aws.client("s3").get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    aws.client("s3").delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "delete objects") from e
+        return deleted

@@ -43,6 +43,67 @@ class TranscriptsTable:
             raise NotFound("transcript not found")
         return deserialize(response["Item"])
 
+    def query_page(
+        self,
+        user_id: str,
+        *,
+        start_key: dict[str, Any] | None,
+        page_size: int,
+        filter_expression: str | None = None,
+        names: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        projection: tuple[str, ...] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of the user's items, newest first (ULID sort keys), and the next start key."""
+        names = dict(names or {})
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "user_id = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}, **{k: value(v) for k, v in (values or {}).items()}},
+            "ScanIndexForward": False,
+            "Limit": page_size,
+        }
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
+        if projection:
+            names.update({f"#p{i}": field for i, field in enumerate(projection)})
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(projection)))
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        try:
+            response = aws.client("dynamodb").query(**kwargs)
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "list transcripts") from e
+        return [deserialize(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    def update_fields(
+        self, user_id: str, transcript_id: str, fields: dict[str, Any], *, condition: str = "attribute_exists(transcript_id)",
+        condition_values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Set plain fields (title, tags, corrections, search_text, ...); `Conflict` if the condition fails."""
+        sets = ", ".join(f"#f_{k} = :f_{k}" for k in fields)
+        return self._update(
+            user_id,
+            transcript_id,
+            f"SET {sets}, updated_at = :now",
+            {**{f":f_{k}": v for k, v in fields.items()}, **(condition_values or {})},
+            condition=condition,
+            names={"#status": "status", **{f"#f_{k}": k for k in fields}} if "#status" in condition
+            else {f"#f_{k}": k for k in fields},
+        )
+
+    def delete(self, user_id: str, transcript_id: str) -> None:
+        """Remove the item (no error if it is already gone)."""
+        try:
+            aws.client("dynamodb").delete_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "transcript_id": {"S": transcript_id}},
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "delete transcript") from e
+
     def start_attempt(self, user_id: str, transcript_id: str) -> dict[str, Any]:
         """Mark the job `processing` and count the attempt; `Conflict` if it already ended."""
         return self._update(

@@ -13,7 +13,17 @@ from grabadora import auth
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
-from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
+from grabadora.adapters.user_state import UserStateTable, month_of
+from grabadora.errors import (
+    Conflict,
+    GrabadoraError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    QuotaExceeded,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 from grabadora.ids import new_id
 from grabadora.models import JobMessage, JobStatus, TranscribeOptions, utc_now
 from grabadora.settings import Settings
@@ -31,6 +41,7 @@ class Ports:
     store: ObjectStore
     transcripts: TranscriptsTable
     queue: JobQueue
+    user_state: UserStateTable
 
 
 def safe_filename(filename: str) -> str:
@@ -78,8 +89,27 @@ def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str,
     return {"upload_id": upload_id, "url": url, "headers": headers, "expires_at": expires_at.isoformat(timespec="seconds")}
 
 
+def check_quota(ports: Ports, settings: Settings, user_id: str) -> None:
+    """`QuotaExceeded` once this month's transcribed audio reaches the monthly quota.
+
+    A job's length is only known once decoded, so the check is on what is already used: the
+    job that crosses the line still runs, the next one is refused.
+    """
+    quota = settings.monthly_quota_seconds
+    if not quota:
+        return
+    used = ports.user_state.usage(user_id)["audio_seconds"]
+    if used >= quota:
+        year, month = map(int, month_of().split("-"))
+        resets = f"{year + month // 12}-{month % 12 + 1:02d}-01"
+        raise QuotaExceeded(
+            f"monthly quota used up: {used / 60:.1f} of {quota / 60:.0f} minutes this month; it resets on {resets} (UTC)"
+        )
+
+
 def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions) -> dict:
     """Queue a transcription of an uploaded file. The upload's id becomes the job's id."""
+    check_quota(ports, settings, user_id)
     if not re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", upload_id):
         raise InvalidInput("upload_id: not an upload id")
     try:
@@ -94,6 +124,7 @@ def submit_file(
     ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, body: bytes, options: TranscribeOptions
 ) -> dict:
     """Queue a transcription of a small file sent in the request itself."""
+    check_quota(ports, settings, user_id)
     name = safe_filename(filename)
     content_type = check_media_type(name, content_type)
     check_size(len(body), settings.max_multipart_mb)

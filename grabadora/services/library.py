@@ -1,29 +1,311 @@
-"""Reading finished transcripts back."""
+"""The library: list, search, read, correct, download, delete and export finished transcripts.
+
+Search is over title, tags and the transcript's text, case- and accent-insensitive. DynamoDB
+has no full-text index, so each item carries `search_text` (the folded title, tags and
+corrected text, capped at `SEARCH_TEXT_MAX_CHARS`) and a listing is a query of the caller's
+own partition, newest first, filtered with `contains` for every search term. That reads only
+the caller's items and needs no extra service; at the scale of one person's library it is
+fast, and an OpenSearch index can replace it without changing the API.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from grabadora.adapters.events_table import EventsTable
+from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
-from grabadora.models import JobStatus
+from grabadora.adapters.user_state import SECRET_FIELDS, UserStateTable
+from grabadora.errors import Conflict, GrabadoraError, InvalidInput, ServiceUnavailable
+from grabadora.formats import Rendered, apply_corrections, fold, render
+from grabadora.ids import new_id
+from grabadora.models import ExportDestination, ExportMessage, ExportStatus, JobStatus, utc_now
+from grabadora.settings import Settings
+
+# DynamoDB items are capped at 400 KB; this leaves room for everything else on the item.
+SEARCH_TEXT_MAX_CHARS = 200_000
+PREVIEW_CHARS = 280
+MAX_PAGE = 100
 
 _PUBLIC_FIELDS = (
     "transcript_id", "status", "title", "tags", "language", "quality_profile", "options", "duration",
     "progress", "attempts", "error", "created_at", "updated_at", "usage",
 )
+_LIST_FIELDS = (
+    "transcript_id", "status", "title", "tags", "language", "quality_profile", "duration", "progress",
+    "error", "created_at", "updated_at", "preview", "edited_at",
+)
 
 
-def get_transcript(store: ObjectStore, transcripts: TranscriptsTable, user_id: str, transcript_id: str) -> dict:
-    """Metadata, the transcript's segments once completed, and a presigned audio URL."""
-    item = transcripts.get(user_id, transcript_id)
+@dataclass(frozen=True)
+class LibraryPorts:
+    store: ObjectStore
+    transcripts: TranscriptsTable
+    events: EventsTable
+    user_state: UserStateTable
+    exports: JobQueue
+
+
+def search_text(title: str | None, tags: list[str] | None, text: str) -> str:
+    """What `search` matches against: folded title, tags and text."""
+    return fold(" ".join([title or "", *(tags or []), text]))[:SEARCH_TEXT_MAX_CHARS]
+
+
+def preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+# Listing -------------------------------------------------------------------------------------
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if key["user_id"]["S"] != user_id or set(key) != {"user_id", "transcript_id"}:
+            raise ValueError
+        return key
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("cursor: not a cursor from this listing") from None
+
+
+def list_transcripts(
+    ports: LibraryPorts, user_id: str, *, search: str | None, status: JobStatus | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """`{items, next_cursor}`: the caller's transcripts, newest first, matching every search term."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
+    conditions, names, values = [], {}, {}
+    for i, term in enumerate(fold(search or "").split()[:10]):
+        conditions.append(f"contains(search_text, :t{i})")
+        values[f":t{i}"] = term
+    if status is not None:
+        conditions.append("#st = :status")
+        names["#st"] = "status"
+        values[":status"] = status.value
+    start = _decode_cursor(cursor, user_id) if cursor else None
+    items: list[dict[str, Any]] = []
+    while True:
+        page, last_key = ports.transcripts.query_page(
+            user_id,
+            start_key=start,
+            # Filtered queries read ahead, since DynamoDB applies the filter after the limit.
+            page_size=limit if not conditions else max(limit * 4, 50),
+            filter_expression=" AND ".join(conditions) or None,
+            names=names,
+            values=values,
+            projection=_LIST_FIELDS,
+        )
+        for n, item in enumerate(page):
+            items.append(_list_entry(item))
+            if len(items) == limit:
+                more = n < len(page) - 1 or last_key is not None
+                next_key = {"user_id": {"S": user_id}, "transcript_id": {"S": item["transcript_id"]}}
+                return {"items": items, "next_cursor": _encode_cursor(next_key) if more else None}
+        if last_key is None:
+            return {"items": items, "next_cursor": None}
+        start = last_key
+
+
+def _list_entry(item: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: item.get(k) for k in _LIST_FIELDS}
+    entry["id"] = entry.pop("transcript_id")
+    entry["tags"] = entry["tags"] or []
+    return entry
+
+
+# One transcript ------------------------------------------------------------------------------
+
+
+def _document(ports: LibraryPorts, item: dict[str, Any]) -> dict[str, Any]:
+    """The stored transcript with the user's corrections applied."""
+    if item["status"] != JobStatus.COMPLETED or not item.get("transcript_key"):
+        raise Conflict(f"the transcript is {item['status']}, not completed yet")
+    document = ports.store.get_json(item["transcript_key"])
+    corrections = {int(k): v for k, v in (item.get("corrections") or {}).items()}
+    return apply_corrections(document, corrections) if corrections else document
+
+
+def get_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> dict[str, Any]:
+    """Metadata, segments (corrected) once completed, a presigned audio URL and export history."""
+    item = ports.transcripts.get(user_id, transcript_id)
     result = {k: item.get(k) for k in _PUBLIC_FIELDS}
     result["id"] = result.pop("transcript_id")
-    result["audio_url"] = store.presign_get(item["audio_key"])
+    result["tags"] = result["tags"] or []
+    result["audio_url"] = ports.store.presign_get(item["audio_key"]) if item.get("audio_key") else None
+    result["edited_at"] = item.get("edited_at")
+    result["exports"] = sorted(
+        ({"id": export_id, **delivery} for export_id, delivery in (item.get("exports") or {}).items()),
+        key=lambda d: d["id"],
+    )
     result["text"] = None
     result["segments"] = []
     if item["status"] == JobStatus.COMPLETED and item.get("transcript_key"):
-        document = store.get_json(item["transcript_key"])
+        document = _document(ports, item)
         result["text"] = document["text"]
         result["segments"] = document["segments"]
         result["language_probability"] = document.get("language_probability")
         result["model"] = document.get("model")
     return result
+
+
+def update_transcript(
+    ports: LibraryPorts,
+    user_id: str,
+    transcript_id: str,
+    *,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    segments: dict[int, str] | None = None,
+) -> dict[str, Any]:
+    """Change title and tags, and correct segment texts; later reads, downloads and exports use them."""
+    item = ports.transcripts.get(user_id, transcript_id)
+    fields: dict[str, Any] = {}
+    if title is not None:
+        fields["title"] = title
+    if tags is not None:
+        fields["tags"] = tags
+    text = None
+    if segments:
+        if item["status"] != JobStatus.COMPLETED:
+            raise Conflict(f"the transcript is {item['status']}: segments can be corrected once it is completed")
+        original = ports.store.get_json(item["transcript_key"])
+        known = {s["id"] for s in original["segments"]}
+        unknown = sorted(set(segments) - known)
+        if unknown:
+            raise InvalidInput(f"segments: no segment with id {unknown[0]} (ids go from 0 to {len(known) - 1})")
+        corrections = {**{int(k): v for k, v in (item.get("corrections") or {}).items()}, **segments}
+        text = apply_corrections(original, corrections)["text"]
+        fields["corrections"] = {str(k): v for k, v in sorted(corrections.items())}
+        fields["edited_at"] = utc_now()
+    if not fields:
+        return get_transcript(ports, user_id, transcript_id)
+    if item["status"] == JobStatus.COMPLETED:
+        if text is None:
+            text = _document(ports, item)["text"]
+        fields["search_text"] = search_text(fields.get("title", item.get("title")), fields.get("tags", item.get("tags")), text)
+        fields["preview"] = preview(text)
+    ports.transcripts.update_fields(user_id, transcript_id, fields)
+    return get_transcript(ports, user_id, transcript_id)
+
+
+def download(ports: LibraryPorts, user_id: str, transcript_id: str, fmt: str) -> Rendered:
+    item = ports.transcripts.get(user_id, transcript_id)
+    return render(_document(ports, item), item, fmt)
+
+
+def delete_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> None:
+    """Remove the item, its events, its audio and its transcript document.
+
+    The item goes last, so a delete interrupted half-way can simply be repeated.
+    """
+    item = ports.transcripts.get(user_id, transcript_id)
+    ports.store.delete_prefix(f"audio/{user_id}/{transcript_id}/")
+    ports.store.delete(f"transcripts/{user_id}/{transcript_id}.json")
+    if item.get("transcript_key"):
+        ports.store.delete(item["transcript_key"])
+    ports.events.delete_job(transcript_id)
+    ports.transcripts.delete(user_id, transcript_id)
+
+
+# Exports and integrations --------------------------------------------------------------------
+
+_REQUIRED = {
+    ExportDestination.NOTION: (("token", "notion_token"), ("database_id", None)),
+    ExportDestination.TRELLO: (("key", "trello_key"), ("token", "trello_token"), ("list_id", None)),
+    ExportDestination.WEBHOOK: (("url", None), ("secret", None)),
+}
+_OPTION_FOR = {"database_id": "database_id", "list_id": "list_id", "url": "url"}
+_LABEL = {ExportDestination.NOTION: "Notion", ExportDestination.TRELLO: "Trello", ExportDestination.WEBHOOK: "the webhook"}
+
+
+def request_export(
+    ports: LibraryPorts,
+    settings: Settings,
+    user_id: str,
+    transcript_id: str,
+    destination: ExportDestination,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Record a delivery and queue it for the exporter; 202 material."""
+    item = ports.transcripts.get(user_id, transcript_id)
+    if item["status"] != JobStatus.COMPLETED:
+        raise Conflict(f"the transcript is {item['status']}: only completed transcripts can be exported")
+    configured = ports.user_state.get_integrations(user_id).get(destination.value, {})
+    missing = [
+        field
+        for field, fallback in _REQUIRED[destination]
+        if not configured.get(field)
+        and not (field in _OPTION_FOR and options.get(_OPTION_FOR[field]))
+        and not (fallback and getattr(settings, fallback) is not None)
+    ]
+    if missing:
+        raise InvalidInput(
+            f"destination: {_LABEL[destination]} is not configured (missing {', '.join(missing)}); "
+            "set it with PUT /me/integrations"
+        )
+    export_id = new_id()
+    now = utc_now()
+    delivery = {
+        "destination": destination.value,
+        "status": ExportStatus.QUEUED.value,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    ports.transcripts.add_export(user_id, transcript_id, export_id, delivery)
+    message = ExportMessage(
+        export_id=export_id, user_id=user_id, transcript_id=transcript_id, destination=destination, options=options
+    )
+    try:
+        ports.exports.send(message.model_dump_json())
+    except GrabadoraError as e:
+        ports.transcripts.update_export(
+            user_id, transcript_id, export_id,
+            {"status": ExportStatus.FAILED.value, "last_error": "the export could not be queued", "updated_at": utc_now()},
+        )
+        raise ServiceUnavailable("the export queue is unavailable; try again") from e
+    return {"id": export_id, **delivery}
+
+
+def public_integrations(ports: LibraryPorts, user_id: str) -> dict[str, dict[str, Any]]:
+    """The user's integration settings without secrets: each secret shows only as `<name>_set`."""
+    stored = ports.user_state.get_integrations(user_id)
+    result: dict[str, dict[str, Any]] = {}
+    for name, secrets in SECRET_FIELDS.items():
+        fields = stored.get(name, {})
+        result[name] = {k: v for k, v in fields.items() if k not in secrets}
+        result[name].update({f"{secret}_set": bool(fields.get(secret)) for secret in sorted(secrets)})
+    return result
+
+
+def put_integrations(ports: LibraryPorts, user_id: str, changes: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+    """Merge changes into the stored settings: an omitted field keeps its value, null clears it,
+    and a whole integration set to null is removed."""
+    stored = ports.user_state.get_integrations(user_id)
+    for name, fields in changes.items():
+        if fields is None:
+            stored.pop(name, None)
+            continue
+        merged = {**stored.get(name, {}), **fields}
+        stored[name] = {k: v for k, v in merged.items() if v not in (None, "")}
+    ports.user_state.put_integrations(user_id, stored)
+    return public_integrations(ports, user_id)
+
+
+def usage(ports: LibraryPorts, settings: Settings, user_id: str) -> dict[str, Any]:
+    used = ports.user_state.usage(user_id)
+    quota = settings.monthly_quota_seconds or None
+    return {
+        **used,
+        "quota_seconds": quota,
+        "remaining_seconds": None if quota is None else max(quota - used["audio_seconds"], 0),
+    }

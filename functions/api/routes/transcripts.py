@@ -1,27 +1,92 @@
-"""The user's transcripts."""
+"""The user's library: list, search, read, correct, download, delete and export transcripts."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 
-from functions.api.deps import CurrentUser, PortsDep
+from functions.api.deps import CurrentUser, LibraryDep, SettingsDep
+from functions.api.schemas import ExportRequest, TranscriptPatch
+from grabadora.models import JobStatus
 from grabadora.services import library
 
 router = APIRouter(prefix="/transcripts", tags=["transcripts"])
 
+NOT_FOUND = {404: {"description": "No such transcript for this user"}}
 
-@router.get("/{transcript_id}", responses={404: {"description": "No such transcript for this user"}})
-def get_transcript(
+
+@router.get("")
+async def list_transcripts(
+    user: CurrentUser,
+    ports: LibraryDep,
+    search: Annotated[str | None, Query(max_length=200, description="words to find in title, tags and text (accents and case ignored)")] = None,
+    status_: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=library.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor from the previous page")] = None,
+) -> dict:
+    """The caller's transcripts, newest first: `{items, next_cursor}`."""
+    return await run_in_threadpool(
+        library.list_transcripts, ports, user.user_id, search=search, status=status_, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/{transcript_id}", responses=NOT_FOUND)
+async def get_transcript(
     transcript_id: str,
     user: CurrentUser,
-    ports: PortsDep,
+    ports: LibraryDep,
     words: Annotated[bool, Query(description="include word timings in each segment")] = True,
 ) -> dict:
-    """Metadata, segments (once completed) and a presigned URL of the audio."""
-    result = library.get_transcript(ports.store, ports.transcripts, user.user_id, transcript_id)
+    """Metadata, segments (with corrections, once completed), a presigned audio URL and export history."""
+    result = await run_in_threadpool(library.get_transcript, ports, user.user_id, transcript_id)
     if not words:
         for segment in result["segments"]:
             segment.pop("words", None)
     return result
+
+
+@router.patch("/{transcript_id}", responses=NOT_FOUND)
+async def update_transcript(transcript_id: str, body: TranscriptPatch, user: CurrentUser, ports: LibraryDep) -> dict:
+    """Change the title or tags, or correct segment texts; downloads and exports use the corrections."""
+    return await run_in_threadpool(
+        lambda: library.update_transcript(
+            ports,
+            user.user_id,
+            transcript_id,
+            title=body.title,
+            tags=body.tags,
+            segments={s.id: s.text for s in body.segments} if body.segments else None,
+        )
+    )
+
+
+@router.get("/{transcript_id}/download", responses=NOT_FOUND)
+async def download(
+    transcript_id: str,
+    user: CurrentUser,
+    ports: LibraryDep,
+    format: Annotated[Literal["txt", "md", "srt", "vtt", "json"], Query()] = "txt",
+) -> Response:
+    """The transcript as a file: plain text, Markdown, SubRip, WebVTT or JSON."""
+    rendered = await run_in_threadpool(library.download, ports, user.user_id, transcript_id, format)
+    disposition = f"attachment; filename=\"{rendered.filename}\"; filename*=UTF-8''{quote(rendered.filename)}"
+    return Response(rendered.content, media_type=rendered.media_type, headers={"Content-Disposition": disposition})
+
+
+@router.delete("/{transcript_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+async def delete_transcript(transcript_id: str, user: CurrentUser, ports: LibraryDep) -> Response:
+    """Remove the transcript, its live events, its audio and its stored document."""
+    await run_in_threadpool(library.delete_transcript, ports, user.user_id, transcript_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
+async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
+    """Queue a delivery to Notion, Trello or the webhook; follow it in the transcript's `exports`."""
+    options = body.model_dump(mode="json", exclude={"destination"}, exclude_none=True)
+    return await run_in_threadpool(
+        library.request_export, ports, settings, user.user_id, transcript_id, body.destination, options
+    )
