@@ -92,7 +92,8 @@ def build_resources(settings: Settings) -> Resources:
         exports=QueueSpec(
             "ExportsQueue",
             settings.exports_queue,
-            visibility_timeout_seconds=60,
+            # 6× the exporter Lambda's 60 s timeout, as AWS advises; retries set their own delay.
+            visibility_timeout_seconds=360,
             max_receive_count=5,
             dlq_name=f"{settings.exports_queue}-dlq",
         ),

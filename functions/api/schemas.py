@@ -89,6 +89,7 @@ class ExportRequest(BaseModel):
 
     destination: ExportDestination
     database_id: str | None = Field(None, max_length=100, description="Notion: database to add the page to")
+    title_property: str | None = Field(None, max_length=100, description="Notion: the database's title property (default: title)")
     list_id: str | None = Field(None, max_length=100, description="Trello: list to add the card to")
     url: HttpUrl | None = Field(None, description="webhook: deliver to this URL instead of the saved one")
 

@@ -49,6 +49,7 @@ class DevStack:
         self.emulator: Emulator | None = None
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
+        self._exporter_thread: threading.Thread | None = None
 
     def start_backend(self) -> str:
         """Start (or reach) the AWS endpoint and provision; returns the endpoint URL."""
@@ -74,6 +75,13 @@ class DevStack:
         self._worker_thread = threading.Thread(target=worker.run, args=(self._stop,), name="worker", daemon=True)
         self._worker_thread.start()
 
+    def start_exporter(self) -> None:
+        """What Lambda's SQS event source mapping does on AWS: exports queue → exporter handler."""
+        from grabadora.local.exporter_runner import ExporterRunner
+
+        self._exporter_thread = threading.Thread(target=ExporterRunner(self._stop).run, name="exporter", daemon=True)
+        self._exporter_thread.start()
+
     def serve(self) -> None:
         """Run until Ctrl-C, then stop the worker and the emulator."""
         from grabadora.local.server import create_local_app
@@ -82,6 +90,7 @@ class DevStack:
         endpoint = self.start_backend()
         if self.with_worker:
             self.start_worker()
+        self.start_exporter()
         config = uvicorn.Config(
             create_local_app(),
             host=settings.host,
@@ -106,5 +115,7 @@ class DevStack:
         if self._worker_thread is not None:
             # A job in hand is left to SQS: its message reappears and a later worker resumes it.
             self._worker_thread.join(timeout=5)
+        if self._exporter_thread is not None:
+            self._exporter_thread.join(timeout=5)
         if self.emulator is not None:
             self.emulator.stop()

@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -35,7 +37,7 @@ from grabadora.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRY_DELAY_S = 900  # SQS's longest message delay; also a sane cap on one wait
+MAX_RETRY_DELAY_S = 900  # at most a quarter of an hour between two attempts
 
 
 class Outcome(StrEnum):
@@ -94,28 +96,44 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
             return False
         return True
 
+    def failed(reason: str) -> Outcome:
+        logger.info("export %s failed: %s", export_id, reason)
+        recorded = update({"status": ExportStatus.FAILED.value, "attempts": attempt, "last_error": reason})
+        return Outcome.FAILED if recorded else Outcome.GONE
+
+    checkpoint = record.get("checkpoint") or {}
     try:
-        url = _deliver(message, item, record.get("checkpoint") or {}, lambda state: update({"checkpoint": state}), settings)
+        url = _deliver(message, item, checkpoint, lambda state: update({"checkpoint": state}), settings)
     except PermanentDeliveryError as e:
-        logger.info("export %s failed: %s", export_id, e.reason)
-        return Outcome.FAILED if update({"status": ExportStatus.FAILED.value, "attempts": attempt, "last_error": e.reason}) else Outcome.GONE
+        return failed(e.reason)
     except TransientDeliveryError as e:
         last = max_attempts(settings)
         if attempt >= last:
-            reason = f"{e.reason} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})"
-            logger.info("export %s failed: %s", export_id, reason)
-            return Outcome.FAILED if update({"status": ExportStatus.FAILED.value, "attempts": attempt, "last_error": reason}) else Outcome.GONE
+            return failed(f"{e.reason} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})")
         if not update({"status": ExportStatus.DELIVERING.value, "attempts": attempt, "last_error": e.reason}):
             return Outcome.GONE
         delay = retry_delay(settings, attempt, e.retry_after)
         logger.info("export %s attempt %d/%d: %s; retrying in %ds", export_id, attempt, last, e.reason, delay)
         raise RetryLater(e.reason, delay) from None
-    now = utc_now()
-    fields: dict[str, Any] = {"status": ExportStatus.DELIVERED.value, "attempts": attempt, "delivered_at": now}
+    fields: dict[str, Any] = {"status": ExportStatus.DELIVERED.value, "attempts": attempt, "delivered_at": utc_now()}
     if url:
         fields["url"] = url
     logger.info("export %s delivered to %s", export_id, message.destination.value)
     return Outcome.DELIVERED if update(fields) else Outcome.GONE
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """Everything one destination needs for one attempt."""
+
+    http: httpx.Client
+    message: ExportMessage
+    item: dict[str, Any]
+    document: dict[str, Any]  # corrections applied
+    configured: dict[str, Any]  # the user's settings for this destination, secrets decrypted
+    checkpoint: dict[str, Any]
+    save: Callable[[dict[str, Any]], None]
+    settings: Settings
 
 
 def _deliver(
@@ -130,85 +148,87 @@ def _deliver(
     Every failure comes out as a `DeliveryError`, so every export ends `delivered` or `failed`.
     """
     if item.get("status") != JobStatus.COMPLETED or not item.get("transcript_key"):
-        raise PermanentDeliveryError(f"the transcript is {item.get('status')}, not completed; only finished transcripts are exported")
+        raise PermanentDeliveryError(
+            f"the transcript is {item.get('status')}, not completed; only finished transcripts are exported"
+        )
     try:
         document = ObjectStore().get_json(item["transcript_key"])
         configured = UserStateTable().get_integrations(message.user_id).get(message.destination.value, {})
+        corrections = {int(k): v for k, v in (item.get("corrections") or {}).items()}
+        document = apply_corrections(document, corrections)
+        with httpx.Client(timeout=settings.export_timeout_seconds, headers={"User-Agent": USER_AGENT}) as http:
+            delivery = _Delivery(http, message, item, document, configured, checkpoint, save, settings)
+            return _DESTINATIONS[message.destination](delivery)
+    except (PermanentDeliveryError, TransientDeliveryError):
+        raise
     except NotFound:
         raise PermanentDeliveryError("the transcript's text is missing from storage") from None
     except SecretsUnreadable as e:
         raise PermanentDeliveryError(e.detail) from None
     except GrabadoraError as e:
-        logger.warning("export %s: storage unavailable: %s", message.export_id, e.detail)
+        logger.warning("export %s: AWS unavailable: %s", message.export_id, e.detail)
         raise TransientDeliveryError("Grabadora's storage did not answer") from None
-    corrections = {int(k): v for k, v in (item.get("corrections") or {}).items()}
-    document = apply_corrections(document, corrections)
-    try:
-        with httpx.Client(timeout=settings.export_timeout_seconds, headers={"User-Agent": USER_AGENT}) as http:
-            return _DESTINATIONS[message.destination](http, message, item, document, configured, checkpoint, save, settings)
-    except (PermanentDeliveryError, TransientDeliveryError):
-        raise
     except Exception:
         # A bug or an unexpected answer shape: retried like a network fault, so the record still ends.
         logger.exception("export %s: unexpected error", message.export_id)
         raise TransientDeliveryError("an internal error interrupted the delivery") from None
 
 
-def _secret(value: Any) -> str | None:
+def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def _require(service: str, values: dict[str, str | None]) -> dict[str, str]:
-    missing = [what for what, value in values.items() if not value]
+def _require(service: str, *fields: tuple[str, str | None]) -> list[str]:
+    """The values of `(what, value)` pairs, or `PermanentDeliveryError` naming what is missing."""
+    missing = [what for what, value in fields if not value]
     if missing:
         raise PermanentDeliveryError(f"{service} is not configured: add {' and '.join(missing)} in Settings")
-    return {what: str(value) for what, value in values.items()}
+    return [str(value) for _, value in fields]
 
 
-def _to_notion(http, message, item, document, configured, checkpoint, save, settings) -> str:  # type: ignore[no-untyped-def]
-    found = _require("Notion", {
-        "an integration token": configured.get("token") or _secret(settings.notion_token),
-        "a database": message.options.get("database_id") or configured.get("database_id"),
-    })
+def _to_notion(d: _Delivery) -> str:
+    token, database_id = _require(
+        "Notion",
+        ("an integration token", d.configured.get("token") or _secret(d.settings.notion_token)),
+        ("a database", d.message.options.get("database_id") or d.configured.get("database_id")),
+    )
     target = notion.NotionTarget(
-        api_url=settings.notion_api_url,
-        version=settings.notion_version,
-        token=found["an integration token"],
-        database_id=found["a database"],
-        title_property=message.options.get("title_property") or "title",
+        api_url=d.settings.notion_api_url,
+        version=d.settings.notion_version,
+        token=token,
+        database_id=database_id,
+        title_property=d.message.options.get("title_property") or "title",
     )
-    return notion.create_page(http, target, _title(item), plain_text(document), checkpoint, save)
+    return notion.create_page(d.http, target, _title(d.item), plain_text(d.document), d.checkpoint, d.save)
 
 
-def _to_trello(http, message, item, document, configured, checkpoint, save, settings) -> str:  # type: ignore[no-untyped-def]
-    found = _require("Trello", {
-        "an API key": configured.get("key") or _secret(settings.trello_key),
-        "a token": configured.get("token") or _secret(settings.trello_token),
-        "a list": message.options.get("list_id") or configured.get("list_id"),
-    })
-    target = trello.TrelloTarget(settings.trello_api_url, found["an API key"], found["a token"], found["a list"])
-    attachment = render(document, item, "txt")
-    return trello.create_card(http, target, _title(item), plain_text(document), attachment, checkpoint, save)
-
-
-def _to_webhook(http, message, item, document, configured, checkpoint, save, settings) -> None:  # type: ignore[no-untyped-def]
-    found = _require("The webhook", {
-        "a URL": message.options.get("url") or configured.get("url"),
-        "a signing secret": configured.get("secret"),
-    })
-    event = webhook.payload(message.export_id, item, document)
-    webhook.deliver(
-        http, found["a URL"], found["a signing secret"], message.export_id, event,
-        allow_private=settings.webhook_allow_private,
+def _to_trello(d: _Delivery) -> str:
+    key, token, list_id = _require(
+        "Trello",
+        ("an API key", d.configured.get("key") or _secret(d.settings.trello_key)),
+        ("a token", d.configured.get("token") or _secret(d.settings.trello_token)),
+        ("a list", d.message.options.get("list_id") or d.configured.get("list_id")),
     )
-    return None
+    target = trello.TrelloTarget(d.settings.trello_api_url, key, token, list_id)
+    attachment = render(d.document, d.item, "txt")
+    return trello.create_card(d.http, target, _title(d.item), plain_text(d.document), attachment, d.checkpoint, d.save)
+
+
+def _to_webhook(d: _Delivery) -> None:
+    url, secret = _require(
+        "The webhook",
+        ("a URL", d.message.options.get("url") or d.configured.get("url")),
+        ("a signing secret", d.configured.get("secret")),
+    )
+    event = webhook.payload(d.message.export_id, d.item, d.document)
+    webhook.deliver(d.http, url, secret, d.message.export_id, event, allow_private=d.settings.webhook_allow_private)
 
 
 def _title(item: dict[str, Any]) -> str:
     return " ".join((item.get("title") or "").split()) or f"Transcript {item['transcript_id']}"
 
 
-_DESTINATIONS = {
+_DESTINATIONS: dict[ExportDestination, Callable[[_Delivery], str | None]] = {
     ExportDestination.NOTION: _to_notion,
     ExportDestination.TRELLO: _to_trello,
     ExportDestination.WEBHOOK: _to_webhook,

@@ -1,0 +1,132 @@
+"""The local stand-in for Lambda's SQS event source mapping in front of the exporter.
+
+On AWS, Lambda polls the `exports` queue, invokes `functions.exporter.handler.lambda_handler`
+with a batch of records, deletes the records the answer does not list in
+`batchItemFailures` (`ReportBatchItemFailures`) and leaves the listed ones to reappear when
+their visibility timeout ends. This loop does the same against the emulator, with the same
+record shape, so the handler runs locally exactly as deployed. A short long-poll (1 s) keeps
+`stop` prompt; a poll still returns the moment a message arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from functions.exporter.handler import lambda_handler
+from grabadora import aws
+from grabadora.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+FUNCTION_NAME = "grabadora-exporter"
+FUNCTION_TIMEOUT_S = 300
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of Lambda's context object that Powertools and handlers read."""
+
+    invoked_function_arn: str
+    function_name: str = FUNCTION_NAME
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = f"/aws/lambda/{FUNCTION_NAME}"
+    log_stream_name: str = "local"
+    deadline: float = field(default_factory=lambda: time.monotonic() + FUNCTION_TIMEOUT_S)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class ExporterRunner:
+    """Polls the exports queue and invokes the exporter handler until `stop` is set."""
+
+    def __init__(self, stop: threading.Event, *, wait_seconds: int = 1, batch_size: int = 10) -> None:
+        self._stop = stop
+        self.wait_seconds = wait_seconds
+        self.batch_size = batch_size  # Lambda's default for SQS
+
+    @cached_property
+    def queue_url(self) -> str:
+        return aws.client("sqs").get_queue_url(QueueName=get_settings().exports_queue)["QueueUrl"]
+
+    @cached_property
+    def queue_arn(self) -> str:
+        attributes = aws.client("sqs").get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        return attributes["Attributes"]["QueueArn"]
+
+    def run(self) -> None:
+        """Poll until `stop` is set; the batch in hand is finished first."""
+        logger.info("exporter polling %s", get_settings().exports_queue)
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                # The loop must outlive any one failure; SQS redelivers whatever was in hand.
+                logger.exception("exporter loop failed; retrying")
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> int:
+        """Receive one batch, invoke the handler, delete what succeeded; how many records came."""
+        messages = aws.client("sqs").receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [self._record(m) for m in messages]}
+        account = self.queue_arn.split(":")[4]
+        context = LocalLambdaContext(f"arn:aws:lambda:{get_settings().region}:{account}:function:{FUNCTION_NAME}")
+        try:
+            response = lambda_handler(event, context)
+        except Exception:
+            # As on AWS, a failed invocation leaves the whole batch to reappear after its visibility timeout.
+            logger.exception("exporter invocation failed; %d message(s) will be retried", len(messages))
+            return len(messages)
+        failed = {failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            result = aws.client("sqs").delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+            )
+            for failure in result.get("Failed", []):
+                logger.warning("could not delete an exports message: %s", failure.get("Message", failure.get("Code")))
+        return len(messages)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        """One SQS message as Lambda's event source mapping hands it to a function."""
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {name: _attribute(v) for name, v in message.get("MessageAttributes", {}).items()},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": get_settings().region,
+        }
+
+
+def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+    """A message attribute in the event's spelling (camelCase, binary as base64)."""
+    binary = value.get("BinaryValue")
+    return {
+        "stringValue": value.get("StringValue"),
+        "binaryValue": base64.b64encode(binary).decode("ascii") if binary is not None else None,
+        "stringListValues": value.get("StringListValues", []),
+        "binaryListValues": [base64.b64encode(b).decode("ascii") for b in value.get("BinaryListValues", [])],
+        "dataType": value["DataType"],
+    }
