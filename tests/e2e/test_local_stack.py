@@ -105,3 +105,54 @@ def test_a_worker_killed_mid_job_and_restarted_loses_and_repeats_no_word(base_st
     streamed = "".join(e.data["text"] for e in events if e.event == "delta")
     assert streamed == direct_text("base", path, TranscribeOptions(language="es"))
     assert transcript["attempts"] == 2 and transcript["text"] == streamed.strip()
+
+
+def test_a_corrected_transcript_reaches_a_signed_webhook_and_the_srt(tiny_stack: Stack, audio_dir: Path) -> None:
+    import http.server
+    import json
+    import threading
+
+    import srt
+
+    from grabadora.integrations.webhook import verify_signature
+
+    received: list[dict] = []
+    secret = "un secreto de webhook bastante largo"
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            ok = verify_signature(secret, self.headers["X-Grabadora-Timestamp"], body, self.headers["X-Grabadora-Signature"])
+            received.append({"verified": ok, "payload": json.loads(body)})
+            self.send_response(204 if ok else 401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # Given a finished transcript whose first line the user corrected
+        client = tiny_stack.client()
+        job = client.transcribe(client.upload(str(audio_dir / "fw_jfk.flac")), title="Discurso de Kennedy")
+        assert list(client.events(job["stream_url"]))[-1].event == "completed"
+        client.update_transcript(job["job_id"], segments=[{"id": 0, "text": "Texto corregido por la usuaria."}])
+        # When it is sent to the user's webhook
+        client.set_integrations(webhook={"url": f"http://127.0.0.1:{server.server_port}/hook", "secret": secret})
+        export = client.export(job["job_id"], "webhook")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            record = {e["id"]: e for e in client.get_transcript(job["job_id"])["exports"]}[export["id"]]
+            if record["status"] in ("delivered", "failed"):
+                break
+            time.sleep(0.3)
+        # Then the receiver verified the signature and got the corrected text, and it is recorded
+        assert record["status"] == "delivered", record
+        assert [r["verified"] for r in received] == [True]
+        assert received[0]["payload"]["transcript"]["text"].startswith("Texto corregido por la usuaria.")
+        # And the SRT download parses and carries the correction
+        cues = list(srt.parse(client.download(job["job_id"], "srt").text))
+        assert cues[0].index == 1 and "Texto corregido" in cues[0].content
+    finally:
+        server.shutdown()
