@@ -23,13 +23,16 @@ def transcribe_kwargs(options: TranscribeOptions, profile: DecodeProfile) -> dic
     """The exact arguments passed to `WhisperModel.transcribe` (benchmarks and tests reuse them)."""
     return {
         "language": options.language,
-        "task": "transcribe",
+        "task": options.task,
+        "hotwords": options.hotwords,
+        "initial_prompt": options.initial_prompt,
         "beam_size": profile.beam_size,
         "best_of": profile.best_of,
         # Always align words: deltas are words. Without alignment a segment is one delta.
         "word_timestamps": options.word_timestamps,
         "vad_filter": True,
         "condition_on_previous_text": True,
+        **({"temperature": options.temperature} if options.temperature is not None else {}),
     }
 
 
@@ -107,4 +110,14 @@ def _segment(index: int, raw: Any) -> Segment:
         Word(text=w.word, t0=round(w.start, 3), t1=round(w.end, 3), probability=round(w.probability, 4))
         for w in (raw.words or [])
     ]
-    return Segment(id=index, t0=round(raw.start, 3), t1=round(raw.end, 3), text=raw.text, words=words)
+    return Segment(
+        id=index,
+        t0=round(raw.start, 3),
+        t1=round(raw.end, 3),
+        text=raw.text,
+        words=words,
+        avg_logprob=round(raw.avg_logprob, 4),
+        no_speech_prob=round(raw.no_speech_prob, 4),
+        compression_ratio=round(raw.compression_ratio, 4),
+        temperature=raw.temperature,
+    )

@@ -85,6 +85,9 @@ def _transcribe(args: argparse.Namespace) -> int:
             profile=args.profile,
             title=args.title,
             tags=args.tag or None,
+            task="translate" if args.translate else None,
+            hotwords=args.hotwords,
+            initial_prompt=args.prompt,
         )
         print(f"job {job['job_id']} queued ({job['quality_profile']})", file=sys.stderr)
         progress = tqdm(total=100, unit="%", desc="transcribe", file=sys.stderr, leave=False,
@@ -142,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--profile", choices=[p.value for p in QualityProfile], default=None)
     tr.add_argument("--title", default=None)
     tr.add_argument("--tag", action="append", help="a tag (repeat for more)")
+    tr.add_argument("--hotwords", default=None, help="words to favour, e.g. 'ComfyUI Grabadora'")
+    tr.add_argument("--prompt", default=None, help="initial prompt: vocabulary and style the model should follow")
+    tr.add_argument("--translate", action="store_true", help="English text from speech in any language")
     tr.add_argument("--email", default=None)
     tr.add_argument("--api-url", default=None)
     tr.add_argument("--live", action="store_true", help="print words as they arrive even when not a terminal")

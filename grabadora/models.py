@@ -60,6 +60,23 @@ class TranscribeOptions(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=20)
     diarization: bool = False
     word_timestamps: bool = True
+    task: Literal["transcribe", "translate"] = Field(
+        "transcribe", description="translate: speech in any language to English text, as Whisper offers it"
+    )
+    hotwords: str | None = Field(
+        None, max_length=500, description="words to favour, space-separated (names, jargon: 'ComfyUI Grabadora')"
+    )
+    initial_prompt: str | None = Field(
+        None, max_length=1000, description="text the model reads as if it came before the audio: spelling, style, vocabulary"
+    )
+    temperature: float | None = Field(
+        None, ge=0, le=1, description="sampling temperature; omit for Whisper's fallback schedule (0 → 1 when decoding fails)"
+    )
+
+    @field_validator("hotwords", "initial_prompt")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("language", mode="before")
     @classmethod
@@ -115,6 +132,11 @@ class Segment(BaseModel):
     text: str
     words: list[Word] = Field(default_factory=list)
     speaker: str | None = None  # set when diarized
+    # Decoder statistics, as faster-whisper reports them (quality checks, verbose_json).
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+    temperature: float | None = None
 
 
 class Transcript(BaseModel):

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(500, gt=0)
     max_multipart_mb: int = Field(10, gt=0)
     upload_url_seconds: int = Field(3600, gt=0)
+    # OpenAI-compatible /v1/audio/*: OpenAI's own file limit, and how long a request waits.
+    openai_max_file_mb: int = Field(25, gt=0)
+    openai_wait_seconds: int = Field(900, gt=0)
 
     # Worker.
     whisper_model: str = "base"

@@ -13,9 +13,10 @@ from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
-from grabadora.adapters.user_state import UserStateTable
+from grabadora.adapters.user_state import ApiKeysTable, UserStateTable
 from grabadora.adapters.users_table import UsersTable
 from grabadora.errors import Unauthorized
+from grabadora.services import api_keys
 from grabadora.services.jobs import Ports
 from grabadora.services.library import LibraryPorts
 from grabadora.settings import Settings, get_settings
@@ -47,7 +48,13 @@ def get_library_ports() -> LibraryPorts:
     )
 
 
+@lru_cache
+def get_api_keys() -> ApiKeysTable:
+    return ApiKeysTable()
+
+
 UsersDep = Annotated[UsersTable, Depends(get_users)]
+ApiKeysDep = Annotated[ApiKeysTable, Depends(get_api_keys)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
 LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
 
@@ -63,3 +70,15 @@ def get_current_user(settings: SettingsDep, token: Annotated[str | None, Depends
 
 
 CurrentUser = Annotated[auth.TokenClaims, Depends(get_current_user)]
+
+
+def get_api_caller(
+    settings: SettingsDep, keys: ApiKeysDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> auth.TokenClaims:
+    """The caller of the integrator routes: an API key (`gr_…`) or an access token."""
+    if token and api_keys.looks_like_api_key(token):
+        return auth.TokenClaims(user_id=api_keys.authenticate(keys, token), email=None, job_id=None)
+    return get_current_user(settings, token)
+
+
+ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]

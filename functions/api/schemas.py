@@ -124,3 +124,9 @@ class IntegrationsPatch(BaseModel):
     notion: NotionSettings | None = None
     trello: TrelloSettings | None = None
     webhook: WebhookSettings | None = None
+
+
+class ApiKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=100, examples=["subtitulador"])

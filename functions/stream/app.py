@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from sse_starlette import EventSourceResponse
 
 from functions.api.deps import SettingsDep, oauth2_scheme
+from functions.stream import openai_compat
 from functions.stream.relay import follow
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
@@ -72,6 +73,10 @@ async def stream_job(
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+# The OpenAI-compatible routes also hold a response open while the worker runs.
+router.include_router(openai_compat.router)
 
 
 def create_app() -> FastAPI:

@@ -141,3 +141,56 @@ class UserStateTable:
                 )
         except (ClientError, BotoCoreError) as e:
             raise translate(e, "delete user state") from e
+
+
+class ApiKeysTable:
+    """API keys (item `apikey#<key_id>`): only a SHA-256 of each key's secret part is stored."""
+
+    def __init__(self, table_name: str | None = None) -> None:
+        self._table = table_name or get_settings().user_state_table
+
+    def put(self, user_id: str, key_id: str, record: dict[str, Any]) -> None:
+        try:
+            aws.client("dynamodb").put_item(
+                TableName=self._table,
+                Item=serialize({"user_id": user_id, "item": f"apikey#{key_id}", **record}),
+                ConditionExpression="attribute_not_exists(#i)",
+                ExpressionAttributeNames={"#i": "item"},
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "store API key") from e
+
+    def get(self, user_id: str, key_id: str) -> dict[str, Any] | None:
+        try:
+            response = aws.client("dynamodb").get_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "item": {"S": f"apikey#{key_id}"}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read API key") from e
+        return deserialize(response["Item"]) if "Item" in response else None
+
+    def list(self, user_id: str) -> list[dict[str, Any]]:
+        try:
+            response = aws.client("dynamodb").query(
+                TableName=self._table,
+                KeyConditionExpression="user_id = :u AND begins_with(#i, :p)",
+                ExpressionAttributeNames={"#i": "item"},
+                ExpressionAttributeValues={":u": {"S": user_id}, ":p": {"S": "apikey#"}},
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "list API keys") from e
+        return [deserialize(i) for i in response.get("Items", [])]
+
+    def delete(self, user_id: str, key_id: str) -> bool:
+        """Revoke; whether the key existed."""
+        try:
+            response = aws.client("dynamodb").delete_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "item": {"S": f"apikey#{key_id}"}},
+                ReturnValues="ALL_OLD",
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "revoke API key") from e
+        return "Attributes" in response

@@ -121,13 +121,20 @@ def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str
 
 
 def submit_file(
-    ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, body: bytes, options: TranscribeOptions
+    ports: Ports,
+    settings: Settings,
+    user_id: str,
+    filename: str,
+    content_type: str,
+    body: bytes,
+    options: TranscribeOptions,
+    limit_mb: int | None = None,
 ) -> dict:
     """Queue a transcription of a small file sent in the request itself."""
     check_quota(ports, settings, user_id)
     name = safe_filename(filename)
     content_type = check_media_type(name, content_type)
-    check_size(len(body), settings.max_multipart_mb)
+    check_size(len(body), limit_mb or settings.max_multipart_mb)
     job_id = new_id()
     key = f"audio/{user_id}/{job_id}/{name}"
     ports.store.put_bytes(key, body, content_type)

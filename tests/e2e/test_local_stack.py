@@ -156,3 +156,15 @@ def test_a_corrected_transcript_reaches_a_signed_webhook_and_the_srt(tiny_stack:
         assert cues[0].index == 1 and "Texto corregido" in cues[0].content
     finally:
         server.shutdown()
+
+
+def test_spanish_speech_translated_to_english_with_base(base_stack: Stack, audio_dir: Path) -> None:
+    # Given Spanish speech, with task=translate
+    client = base_stack.client()
+    job = client.transcribe(client.upload(str(audio_dir / "pv_leopard_test_es.wav")), task="translate")
+    events = list(client.events(job["stream_url"]))
+    assert events[-1].event == "completed"
+    # Then the words are English, the language detected is still Spanish, with its probability
+    transcript = client.get_transcript(job["job_id"])
+    assert "sand" in transcript["text"].lower() and "arena" not in transcript["text"].lower()
+    assert transcript["language"] == "es" and transcript["language_probability"] > 0.5

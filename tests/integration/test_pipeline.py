@@ -193,3 +193,23 @@ def test_a_quiet_stream_sends_heartbeats(api_url: str, client: GrabadoraClient, 
     # Then comment lines keep the connection alive, and no event was invented
     assert any(line.startswith(":") for line in lines)
     assert not any(line.startswith("event:") for line in lines)
+
+
+def test_hotwords_and_an_initial_prompt_steer_the_vocabulary(client: GrabadoraClient, worker, audio_dir) -> None:
+    # Given fw_hotwords.mp3, where tiny.en alone hears "comfy eye"
+    path = str(audio_dir / "fw_hotwords.mp3")
+    plain = client.transcribe(client.upload(path))
+    # When it is sent with the hotword (JSON) and with an initial prompt (multipart)
+    hot = client.transcribe(client.upload(path), hotwords="ComfyUI")
+    prompted = client.transcribe_file(path, initial_prompt="ComfyUI")
+    drain(worker)
+    # Then both spell it as asked, and without them it does not
+    assert "ComfyUI" not in client.get_transcript(plain["job_id"])["text"]
+    assert "ComfyUI" in client.get_transcript(hot["job_id"])["text"]
+    assert "ComfyUI" in client.get_transcript(prompted["job_id"])["text"]
+    # And the options are kept with the job
+    assert client.get_transcript(hot["job_id"])["options"]["hotwords"] == "ComfyUI"
+    # And a bad task is a 422 naming the field
+    with pytest.raises(ApiError) as caught:
+        client.transcribe(client.upload(path), task="summarise")
+    assert caught.value.status == 422 and "task" in str(caught.value.detail)

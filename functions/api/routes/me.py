@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.api.deps import CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import IntegrationsPatch
-from grabadora.services import library
+from functions.api.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep
+from functions.api.schemas import ApiKeyRequest, IntegrationsPatch
+from grabadora.services import api_keys, library
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -35,3 +35,22 @@ async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: Li
 async def get_usage(user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
     """Audio seconds transcribed this month (UTC) and the monthly quota, if any."""
     return await run_in_threadpool(library.usage, ports, settings, user.user_id)
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+async def create_api_key(body: ApiKeyRequest, user: CurrentUser, keys: ApiKeysDep) -> dict:
+    """A key for integrators and OpenAI clients (`Authorization: Bearer <key>`). `key` is shown only now."""
+    return await run_in_threadpool(api_keys.create, keys, user.user_id, body.name)
+
+
+@router.get("/api-keys")
+async def list_api_keys(user: CurrentUser, keys: ApiKeysDep) -> list[dict]:
+    """The account's keys: names, ids, creation dates and a hint; never the keys themselves."""
+    return await run_in_threadpool(api_keys.list_keys, keys, user.user_id)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(key_id: str, user: CurrentUser, keys: ApiKeysDep) -> Response:
+    """Revoke a key at once."""
+    await run_in_threadpool(api_keys.revoke, keys, user.user_id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

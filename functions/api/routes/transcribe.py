@@ -18,7 +18,9 @@ from grabadora.services import jobs
 
 router = APIRouter(tags=["transcribe"])
 
-_OPTION_FIELDS = ("language", "profile", "title", "diarization", "word_timestamps")
+_OPTION_FIELDS = (
+    "language", "profile", "title", "diarization", "word_timestamps", "task", "hotwords", "initial_prompt",
+)
 
 _OPENAPI_BODY = {
     "requestBody": {
@@ -37,6 +39,9 @@ _OPENAPI_BODY = {
                         "tags": {"type": "string", "description": "comma-separated, or repeat the field"},
                         "diarization": {"type": "boolean"},
                         "word_timestamps": {"type": "boolean"},
+                        "task": {"type": "string", "enum": ["transcribe", "translate"]},
+                        "hotwords": {"type": "string"},
+                        "initial_prompt": {"type": "string"},
                     },
                 }
             },
