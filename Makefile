@@ -4,7 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test bench clean
+.PHONY: install dev test bench clean frontend
+
+# The web app: rebuilt when dist is missing or older than its sources or lockfile.
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json \
+                frontend/package-lock.json frontend/vite.config.ts frontend/tsconfig.json
+
+frontend/dist: $(FRONTEND_SRC)
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+	touch frontend/dist
+
+frontend: frontend/dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +24,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-dev: install
+dev: install frontend/dist
 	$(BIN)/grabadora dev
 
-test: install
+test: install frontend/dist
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python benchmarks/pipeline.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache frontend/dist frontend/node_modules

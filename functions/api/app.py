@@ -18,4 +18,18 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router):
         app.include_router(router)
+    _document_hand_declared_bodies(app)
     return app
+
+
+def _document_hand_declared_bodies(app: FastAPI) -> None:
+    """Add the models that hand-declared request bodies refer to (POST /transcribe) to the schema."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(transcribe.REQUEST_COMPONENTS)
+        return app.openapi_schema or schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

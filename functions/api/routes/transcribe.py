@@ -22,11 +22,16 @@ _OPTION_FIELDS = (
     "language", "profile", "title", "diarization", "word_timestamps", "task", "hotwords", "initial_prompt",
 )
 
+# The route reads its body itself (JSON or multipart), so its schema is declared by hand; the
+# JSON model and the models it refers to are added to components.schemas by `create_app`.
+_JSON_BODY = TranscribeRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+REQUEST_COMPONENTS: dict[str, dict] = {**_JSON_BODY.pop("$defs", {}), "TranscribeRequest": _JSON_BODY}
+
 _OPENAPI_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TranscribeRequest.model_json_schema(ref_template="#/components/schemas/{model}")},
+            "application/json": {"schema": {"$ref": "#/components/schemas/TranscribeRequest"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

@@ -1,0 +1,169 @@
+// The typed API client. Paths and bodies come from src/api/schema.d.ts, generated from the
+// API's OpenAPI schema by `npm run gen:api`; never edit that file by hand.
+import createClient, { type Middleware } from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type QualityProfile = Schemas["QualityProfile"];
+export type JobStatus = Schemas["JobStatus"];
+export type ExportDestination = Schemas["ExportDestination"];
+export type JobOut = Schemas["JobOut"];
+export type UploadOut = Schemas["UploadOut"];
+
+// Responses the API declares as plain objects (no response_model) are typed here.
+export interface TranscriptSummary {
+  id: string;
+  status: JobStatus;
+  title: string | null;
+  tags: string[];
+  language: string | null;
+  quality_profile: string | null;
+  duration: number | null;
+  progress: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string | null;
+  preview?: string | null;
+}
+
+export interface Word {
+  text: string;
+  t0: number;
+  t1: number;
+  speaker?: string | null;
+}
+
+export interface Segment {
+  id: number;
+  t0: number;
+  t1: number;
+  text: string;
+  words?: Word[];
+  speaker?: string | null;
+  edited?: boolean;
+}
+
+export interface ExportDelivery {
+  id: string;
+  destination: string;
+  status: string;
+  attempts?: number;
+  last_error?: string | null;
+  link?: string | null;
+}
+
+export interface TranscriptDetail extends TranscriptSummary {
+  audio_url: string | null;
+  text: string | null;
+  segments: Segment[];
+  exports: ExportDelivery[];
+  edited_at: string | null;
+}
+
+export interface TranscriptPage {
+  items: TranscriptSummary[];
+  next_cursor: string | null;
+}
+
+export type Integrations = Record<string, Record<string, unknown> | null>;
+
+/** An API error with the server's `detail`, readable by a person. */
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export function detailOf(body: unknown, status: number): string {
+  const detail = (body as { detail?: unknown } | null)?.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail))
+    return detail
+      .map((d: { loc?: unknown[]; msg?: string }) => {
+        const where = (d.loc ?? []).filter((p) => p !== "body").join(".");
+        return where ? `${where}: ${d.msg}` : String(d.msg);
+      })
+      .join("; ");
+  return `HTTP ${status}`;
+}
+
+interface AuthHooks {
+  token: () => string | null;
+  onUnauthorized: () => void;
+}
+
+let hooks: AuthHooks = { token: () => null, onUnauthorized: () => {} };
+
+/** Wire the client to the session: where the token comes from, what a 401 does. */
+export function configureAuth(next: AuthHooks): void {
+  hooks = next;
+}
+
+export function authHeader(): Record<string, string> {
+  const token = hooks.token();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+const authMiddleware: Middleware = {
+  onRequest({ request }) {
+    const token = hooks.token();
+    if (token && !request.headers.has("Authorization")) request.headers.set("Authorization", `Bearer ${token}`);
+    return request;
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith("/auth/")) hooks.onUnauthorized();
+    return response;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
+api.use(authMiddleware);
+
+/** Unwrap an openapi-fetch result: the data, or an ApiError with the server's reason. */
+export async function unwrap<T>(
+  call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+): Promise<T> {
+  let result;
+  try {
+    result = await call;
+  } catch (e) {
+    throw new ApiError(0, e instanceof Error ? e.message : String(e));
+  }
+  if (!result.response.ok) throw new ApiError(result.response.status, detailOf(result.error, result.response.status));
+  return result.data as T;
+}
+
+/** Fetch an authenticated file and hand it to the browser as a download. */
+export async function downloadFile(path: string, fallbackName: string): Promise<void> {
+  const response = await fetch(path, { headers: authHeader() });
+  if (response.status === 401) hooks.onUnauthorized();
+  if (!response.ok) {
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(response.status, detailOf(body, response.status));
+  }
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  const plain = /filename="([^"]+)"/i.exec(disposition);
+  const name = star ? decodeURIComponent(star[1]) : plain ? plain[1] : fallbackName;
+  saveBlob(await response.blob(), name);
+}
+
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

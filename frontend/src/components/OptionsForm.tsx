@@ -1,0 +1,104 @@
+import { useId } from "react";
+import type { TranscribeChoices } from "../api/upload";
+import { useI18n } from "../i18n";
+
+const LANGUAGES = ["es", "en", "ca", "gl", "eu", "pt", "fr", "it", "de"] as const;
+const LANGUAGE_NAMES: Record<string, { es: string; en: string }> = {
+  es: { es: "Español", en: "Spanish" },
+  en: { es: "Inglés", en: "English" },
+  ca: { es: "Catalán", en: "Catalan" },
+  gl: { es: "Gallego", en: "Galician" },
+  eu: { es: "Euskera", en: "Basque" },
+  pt: { es: "Portugués", en: "Portuguese" },
+  fr: { es: "Francés", en: "French" },
+  it: { es: "Italiano", en: "Italian" },
+  de: { es: "Alemán", en: "German" },
+};
+
+export function OptionsForm({
+  value,
+  onChange,
+  disabled,
+}: {
+  value: TranscribeChoices;
+  onChange: (next: TranscribeChoices) => void;
+  disabled?: boolean;
+}) {
+  const { t, locale } = useI18n();
+  const id = useId();
+  const set = <K extends keyof TranscribeChoices>(key: K, v: TranscribeChoices[K]) => onChange({ ...value, [key]: v });
+  return (
+    <fieldset className="options" disabled={disabled}>
+      <div className="field">
+        <label htmlFor={`${id}-title`}>{t("opts.title")}</label>
+        <input id={`${id}-title`} value={value.title} maxLength={200} onChange={(e) => set("title", e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-tags`}>{t("opts.tags")}</label>
+        <input
+          id={`${id}-tags`}
+          value={value.tags}
+          placeholder={t("opts.tagsHint")}
+          onChange={(e) => set("tags", e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-lang`}>{t("opts.language")}</label>
+        <select id={`${id}-lang`} value={value.language} onChange={(e) => set("language", e.target.value)}>
+          <option value="">{t("opts.auto")}</option>
+          {LANGUAGES.map((code) => (
+            <option key={code} value={code}>
+              {LANGUAGE_NAMES[code][locale]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field" role="radiogroup" aria-labelledby={`${id}-profile`}>
+        <span id={`${id}-profile`} className="label">
+          {t("opts.profile")}
+        </span>
+        <div className="segmented">
+          {(["fast", "balanced", "precise"] as const).map((p) => (
+            <label key={p} className={value.profile === p ? "on" : ""}>
+              <input type="radio" name={`${id}-profile`} value={p} checked={value.profile === p} onChange={() => set("profile", p)} />
+              {t(`opts.${p}`)}
+            </label>
+          ))}
+        </div>
+      </div>
+      <label className="check">
+        <input type="checkbox" checked={value.word_timestamps} onChange={(e) => set("word_timestamps", e.target.checked)} />
+        {t("opts.words")}
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={value.diarization} onChange={(e) => set("diarization", e.target.checked)} />
+        {t("opts.diarization")}
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={value.translate} onChange={(e) => set("translate", e.target.checked)} />
+        {t("opts.translate")}
+      </label>
+      <div className="field">
+        <label htmlFor={`${id}-hotwords`}>{t("opts.hotwords")}</label>
+        <input
+          id={`${id}-hotwords`}
+          value={value.hotwords}
+          maxLength={500}
+          placeholder={t("opts.hotwordsHint")}
+          onChange={(e) => set("hotwords", e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-prompt`}>{t("opts.prompt")}</label>
+        <textarea
+          id={`${id}-prompt`}
+          value={value.initial_prompt}
+          maxLength={1000}
+          rows={2}
+          placeholder={t("opts.promptHint")}
+          onChange={(e) => set("initial_prompt", e.target.value)}
+        />
+      </div>
+    </fieldset>
+  );
+}

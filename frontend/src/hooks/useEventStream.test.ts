@@ -1,0 +1,133 @@
+import { renderHook, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { streamReducer, initialStreamState, useEventStream } from "./useEventStream";
+
+const encoder = new TextEncoder();
+
+function sse(events: Array<[number, string, unknown]>): string {
+  return events.map(([id, event, data]) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join("");
+}
+
+/** A 200 text/event-stream response that sends `text` and then closes (or stays open). */
+function streamResponse(text: string, keepOpen = false): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(text));
+      if (!keepOpen) controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+}
+
+/** Records the Last-Event-ID each request was sent with (the library mutates its headers later). */
+function recording(mock: ReturnType<typeof vi.fn>) {
+  const sent: Array<string | undefined> = [];
+  const wrapped = (input: RequestInfo | URL, init?: RequestInit) => {
+    sent.push(((init?.headers ?? {}) as Record<string, string>)["last-event-id"]);
+    return mock(input, init);
+  };
+  return { fetch: wrapped as typeof fetch, sent };
+}
+
+const word = (text: string, t0: number) => ({ text, t0, t1: t0 + 0.4 });
+
+describe("useEventStream", () => {
+  it("applies deltas, progress and completion in order", async () => {
+    const fetchMock = vi.fn(async () =>
+      streamResponse(
+        ": heartbeat\n\n" +
+          sse([
+            [0, "delta", word(" And", 0)],
+            [1, "delta", word(" so", 0.5)],
+            [2, "progress", { progress: 0.5, processed_s: 5.5, duration_s: 11 }],
+            [3, "completed", { job_id: "J", language: "en", duration: 11 }],
+          ]),
+      ),
+    );
+    const rec = recording(fetchMock);
+    const { result } = renderHook(() => useEventStream("/transcribe/J?token=t", { fetch: rec.fetch }));
+    await waitFor(() => expect(result.current.status).toBe("completed"));
+    expect(result.current.words.map((w) => w.text)).toEqual([" And", " so"]);
+    expect(result.current.words[1].t0).toBe(0.5);
+    expect(result.current.progress).toBe(1);
+    expect(result.current.completed?.language).toBe("en");
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(rec.sent).toEqual([undefined]);
+  });
+
+  it("reconnects after a dropped connection and resumes from the last seq", async () => {
+    const fetchMock = vi
+      .fn()
+      // first connection: two words, then the connection drops mid-job
+      .mockImplementationOnce(async () => streamResponse(sse([[0, "delta", word(" Ask", 0)], [1, "delta", word(" not", 0.4)]])))
+      // second: the network is down
+      .mockImplementationOnce(async () => {
+        throw new TypeError("Failed to fetch");
+      })
+      // third: the relay replays from after Last-Event-ID (here it also repeats seq 1, which must be ignored)
+      .mockImplementationOnce(async () =>
+        streamResponse(
+          sse([
+            [1, "delta", word(" not", 0.4)],
+            [2, "delta", word(" what", 0.8)],
+            [3, "completed", { job_id: "J" }],
+          ]),
+        ),
+      );
+    const rec = recording(fetchMock);
+    const { result } = renderHook(() => useEventStream("/transcribe/J?token=t", { fetch: rec.fetch, retryMs: 5 }));
+    await waitFor(() => expect(result.current.status).toBe("completed"));
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    expect(rec.sent).toEqual([undefined, "1", "1"]);
+    expect(result.current.words.map((w) => w.text.trim())).toEqual(["Ask", "not", "what"]);
+    expect(result.current.reconnects).toBe(2);
+    expect(result.current.lastSeq).toBe(3);
+  });
+
+  it("retries a 503 but stops on a 4xx with the server's reason", async () => {
+    const fetchMock = vi
+      .fn()
+      .mockImplementationOnce(async () => new Response("{}", { status: 503, headers: { "content-type": "application/json" } }))
+      .mockImplementationOnce(
+        async () =>
+          new Response(JSON.stringify({ detail: "token expired" }), {
+            status: 401,
+            headers: { "content-type": "application/json" },
+          }),
+      );
+    const { result } = renderHook(() =>
+      useEventStream("/transcribe/J?token=t", { fetch: fetchMock as typeof fetch, retryMs: 5 }),
+    );
+    await waitFor(() => expect(result.current.status).toBe("failed"));
+    expect(result.current.error).toBe("token expired");
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it("reports an error event as a failure with its detail", async () => {
+    const fetchMock = vi.fn(async () =>
+      streamResponse(sse([[0, "error", { job_id: "J", detail: "the file has no audio track" }]])),
+    );
+    const { result } = renderHook(() => useEventStream("/transcribe/J?token=t", { fetch: fetchMock as typeof fetch }));
+    await waitFor(() => expect(result.current.status).toBe("failed"));
+    expect(result.current.error).toBe("the file has no audio track");
+  });
+
+  it("stops connecting when unmounted", async () => {
+    const fetchMock = vi.fn(async () => streamResponse(sse([[0, "delta", word(" hola", 0)]]), true));
+    const { result, unmount } = renderHook(() =>
+      useEventStream("/transcribe/J?token=t", { fetch: fetchMock as typeof fetch }),
+    );
+    await waitFor(() => expect(result.current.words).toHaveLength(1));
+    unmount();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("streamReducer", () => {
+  it("ignores events at or below the last applied seq", () => {
+    let state = streamReducer(initialStreamState, { type: "event", seq: 0, event: "delta", data: word("a", 0) });
+    state = streamReducer(state, { type: "event", seq: 0, event: "delta", data: word("a", 0) });
+    expect(state.words).toHaveLength(1);
+  });
+});

@@ -1,0 +1,222 @@
+// Follow a job's live events (GET /transcribe/{job_id}, server-sent events).
+//
+// Every event carries `id: <seq>` (gap-free, from 0). The hook remembers the last seq it
+// applied; when the connection drops before `completed`/`error`, it reconnects with
+// `Last-Event-ID: <seq>` and the relay replays from there, so no word is lost or doubled
+// (a replayed seq at or below the last one applied is ignored).
+import { fetchEventSource, type EventSourceMessage } from "@microsoft/fetch-event-source";
+import { useEffect, useReducer, useRef } from "react";
+import { detailOf } from "../api/client";
+
+export interface LiveWord {
+  seq: number;
+  text: string;
+  t0: number;
+  t1: number;
+  speaker?: string | null;
+}
+
+export interface CompletedInfo {
+  job_id: string;
+  transcript_key?: string;
+  language?: string | null;
+  duration?: number | null;
+  quality_profile?: string | null;
+}
+
+export type StreamStatus = "idle" | "connecting" | "open" | "reconnecting" | "completed" | "failed";
+
+export interface StreamState {
+  status: StreamStatus;
+  words: LiveWord[];
+  progress: number;
+  processedS: number;
+  durationS: number | null;
+  lastSeq: number;
+  reconnects: number;
+  error: string | null;
+  completed: CompletedInfo | null;
+}
+
+export const initialStreamState: StreamState = {
+  status: "idle",
+  words: [],
+  progress: 0,
+  processedS: 0,
+  durationS: null,
+  lastSeq: -1,
+  reconnects: 0,
+  error: null,
+  completed: null,
+};
+
+type Action =
+  | { type: "reset"; connecting: boolean }
+  | { type: "open" }
+  | { type: "reconnecting" }
+  | { type: "event"; seq: number; event: string; data: Record<string, unknown> }
+  | { type: "fatal"; detail: string };
+
+export function streamReducer(state: StreamState, action: Action): StreamState {
+  switch (action.type) {
+    case "reset":
+      return { ...initialStreamState, status: action.connecting ? "connecting" : "idle" };
+    case "open":
+      return state.status === "completed" || state.status === "failed" ? state : { ...state, status: "open" };
+    case "reconnecting":
+      return state.status === "completed" || state.status === "failed"
+        ? state
+        : { ...state, status: "reconnecting", reconnects: state.reconnects + 1 };
+    case "fatal":
+      return { ...state, status: "failed", error: action.detail };
+    case "event": {
+      if (action.seq <= state.lastSeq) return state; // a replay of something already applied
+      const next = { ...state, lastSeq: action.seq };
+      const d = action.data;
+      switch (action.event) {
+        case "delta":
+          next.words = [
+            ...state.words,
+            { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null },
+          ];
+          break;
+        case "progress":
+          next.progress = Number(d.progress ?? 0);
+          next.processedS = Number(d.processed_s ?? 0);
+          next.durationS = d.duration_s == null ? null : Number(d.duration_s);
+          break;
+        case "completed":
+          next.status = "completed";
+          next.progress = 1;
+          next.completed = d as unknown as CompletedInfo;
+          break;
+        case "error":
+          next.status = "failed";
+          next.error = String(d.detail ?? "unknown error");
+          break;
+      }
+      return next;
+    }
+  }
+}
+
+class FatalStreamError extends Error {}
+class StreamClosed extends Error {}
+
+export interface StreamOptions {
+  /** First retry delay in ms; doubles up to maxRetryMs. */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** Give up after this many reconnects in a row without a new event. */
+  maxAttempts?: number;
+  fetch?: typeof fetch;
+}
+
+export function useEventStream(url: string | null, options: StreamOptions = {}): StreamState {
+  const [state, dispatch] = useReducer(streamReducer, initialStreamState);
+  const lastSeq = useRef(-1);
+  const opts = useRef(options);
+  opts.current = options;
+
+  useEffect(() => {
+    dispatch({ type: "reset", connecting: url !== null });
+    lastSeq.current = -1;
+    if (!url) return;
+    const controller = new AbortController();
+    const { retryMs = 1000, maxRetryMs = 10_000, maxAttempts = 30 } = opts.current;
+    let failures = 0;
+    let finished = false;
+    const target = new URL(url, window.location.origin).toString();
+
+    const finish = () => {
+      finished = true;
+      controller.abort();
+    };
+
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        controller.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+
+    // One connection; resolves when the job ended, rejects when the connection did.
+    const connect = () =>
+      fetchEventSource(target, {
+        signal: controller.signal,
+        // Resume after the last event applied (the relay replays everything after it).
+        headers: lastSeq.current >= 0 ? { "last-event-id": String(lastSeq.current) } : {},
+        openWhenHidden: true,
+        fetch: opts.current.fetch,
+        async onopen(response) {
+          const type = response.headers.get("content-type") ?? "";
+          if (response.ok && type.startsWith("text/event-stream")) {
+            dispatch({ type: "open" });
+            return;
+          }
+          let body: unknown = null;
+          try {
+            body = await response.json();
+          } catch {
+            /* not JSON */
+          }
+          const detail = detailOf(body, response.status);
+          if (response.status >= 400 && response.status < 500 && response.status !== 429)
+            throw new FatalStreamError(detail);
+          throw new Error(detail); // 5xx, 429: worth another try
+        },
+        onmessage(message: EventSourceMessage) {
+          if (!message.id || !message.event) return; // heartbeats and comments
+          const seq = Number(message.id);
+          if (!Number.isFinite(seq)) return;
+          failures = 0;
+          if (seq <= lastSeq.current) return;
+          lastSeq.current = seq;
+          let data: Record<string, unknown> = {};
+          try {
+            data = message.data ? JSON.parse(message.data) : {};
+          } catch {
+            data = { text: message.data };
+          }
+          dispatch({ type: "event", seq, event: message.event, data });
+          if (message.event === "completed" || message.event === "error") finish();
+        },
+        onclose() {
+          if (!finished) throw new StreamClosed("the stream closed before the job ended");
+        },
+        onerror(err) {
+          throw err; // the loop below decides whether and when to reconnect
+        },
+      });
+
+    (async () => {
+      while (!finished) {
+        try {
+          await connect();
+          if (finished) return;
+        } catch (err) {
+          if (finished) return;
+          if (err instanceof FatalStreamError) {
+            dispatch({ type: "fatal", detail: err.message });
+            return;
+          }
+          failures += 1;
+          if (failures > maxAttempts) {
+            dispatch({ type: "fatal", detail: "lost the connection to the server" });
+            return;
+          }
+          dispatch({ type: "reconnecting" });
+          await sleep(Math.min(retryMs * 2 ** (failures - 1), maxRetryMs));
+        }
+      }
+    })();
+    return () => {
+      finished = true;
+      controller.abort();
+    };
+  }, [url]);
+
+  return state;
+}

@@ -1,0 +1,46 @@
+import { useCallback, useRef, useState } from "react";
+import { ApiError, type JobOut } from "../api/client";
+import { uploadAndTranscribe, type TranscribeChoices } from "../api/upload";
+import { useEventStream } from "./useEventStream";
+
+export type Phase = "idle" | "uploading" | "live" | "upload-failed";
+
+/** Upload a file, start its job and follow its words live. */
+export function useTranscription() {
+  const [phase, setPhase] = useState<Phase>("idle");
+  const [uploadProgress, setUploadProgress] = useState(0);
+  const [job, setJob] = useState<JobOut | null>(null);
+  const [uploadError, setUploadError] = useState<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const stream = useEventStream(job?.stream_url ?? null);
+
+  const start = useCallback(async (file: Blob, filename: string, choices: TranscribeChoices) => {
+    abort.current?.abort();
+    const controller = new AbortController();
+    abort.current = controller;
+    setJob(null);
+    setUploadError(null);
+    setUploadProgress(0);
+    setPhase("uploading");
+    try {
+      const started = await uploadAndTranscribe(file, filename, choices, setUploadProgress, controller.signal);
+      setJob(started);
+      setPhase("live");
+      return true;
+    } catch (e) {
+      setUploadError(e instanceof ApiError ? e.message : String(e));
+      setPhase("upload-failed");
+      return false;
+    }
+  }, []);
+
+  const reset = useCallback(() => {
+    abort.current?.abort();
+    setJob(null);
+    setUploadError(null);
+    setUploadProgress(0);
+    setPhase("idle");
+  }, []);
+
+  return { phase, uploadProgress, job, uploadError, stream, start, reset };
+}
