@@ -46,10 +46,11 @@ export interface Segment {
 export interface ExportDelivery {
   id: string;
   destination: string;
-  status: string;
+  status: "queued" | "delivering" | "delivered" | "failed";
   attempts?: number;
   last_error?: string | null;
-  link?: string | null;
+  url?: string | null;
+  updated_at?: string;
 }
 
 export interface TranscriptDetail extends TranscriptSummary {

@@ -114,6 +114,31 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
               <p className="muted small">
                 {detail.language ?? ""} {detail.duration ? `· ${clock(detail.duration)}` : ""} · {t(`status.${detail.status}`)}
               </p>
+              {detail.exports.length > 0 && (
+                <div className="deliveries">
+                  <h2 className="small-title">{t("detail.exports")}</h2>
+                  <ul>
+                    {detail.exports.map((d) => (
+                      <li key={d.id}>
+                        <strong>{d.destination}</strong> · <span className={`delivery-status ${d.status}`}>{t(`delivery.${d.status}`)}</span>
+                        {d.attempts ? ` · ${t("detail.attempts", { n: String(d.attempts) })}` : ""}
+                        {d.url && (
+                          <>
+                            {" · "}
+                            <a href={d.url} target="_blank" rel="noreferrer">
+                              {t("detail.openLink")}
+                            </a>
+                          </>
+                        )}
+                        {d.last_error && d.status !== "delivered" && <div className="muted small">{d.last_error}</div>}
+                      </li>
+                    ))}
+                  </ul>
+                  <button type="button" className="small-btn" onClick={() => void load()}>
+                    {t("detail.refresh")}
+                  </button>
+                </div>
+              )}
             </section>
             <section className="card transcript" aria-label={t("job.words")}>
               {detail.status !== "completed" && <p className="muted">{t("detail.notReady", { status: t(`status.${detail.status}`) })}</p>}
