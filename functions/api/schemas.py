@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from grabadora.models import ExportDestination, TranscribeOptions, clean_tags
+from grabadora.models import ExportDestination, ExportStatus, JobStatus, TranscribeOptions, clean_tags
 
 
 class SignupRequest(BaseModel):
@@ -130,3 +130,110 @@ class ApiKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., min_length=1, max_length=100, examples=["subtitulador"])
+
+
+# Library responses ----------------------------------------------------------------------------
+
+
+class WordOut(BaseModel):
+    text: str
+    t0: float
+    t1: float
+    probability: float | None = None
+    speaker: str | None = None
+
+
+class SegmentOut(BaseModel):
+    id: int
+    t0: float
+    t1: float
+    text: str
+    words: list[WordOut]
+    speaker: str | None = None
+    edited: bool = False
+
+
+class TranscriptSummary(BaseModel):
+    id: str
+    status: JobStatus
+    title: str | None = None
+    tags: list[str]
+    language: str | None = None
+    quality_profile: str | None = None
+    duration: float | None = None
+    progress: float | None = None
+    error: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    preview: str | None = Field(None, description="the start of the (corrected) text")
+    edited_at: str | None = None
+
+
+class TranscriptPage(BaseModel):
+    items: list[TranscriptSummary]
+    next_cursor: str | None = Field(..., description="pass as `cursor` for the next page; null on the last")
+
+
+class ExportDelivery(BaseModel):
+    id: str
+    destination: ExportDestination
+    status: ExportStatus
+    attempts: int = 0
+    last_error: str | None = None
+    url: str | None = Field(None, description="the page or card made, once delivered")
+    created_at: str | None = None
+    updated_at: str | None = None
+    delivered_at: str | None = None
+
+
+class TranscriptDetail(TranscriptSummary):
+    options: dict | None = None
+    attempts: int | None = None
+    usage: dict | None = None
+    audio_url: str | None = Field(None, description="presigned GET of the original audio")
+    text: str | None = None
+    segments: list[SegmentOut]
+    exports: list[ExportDelivery]
+    language_probability: float | None = None
+    model: str | None = None
+
+
+class NotionOut(BaseModel):
+    database_id: str | None = None
+    token_set: bool = False
+
+
+class TrelloOut(BaseModel):
+    list_id: str | None = None
+    key_set: bool = False
+    token_set: bool = False
+
+
+class WebhookOut(BaseModel):
+    url: str | None = None
+    secret_set: bool = False
+
+
+class IntegrationsOut(BaseModel):
+    notion: NotionOut
+    trello: TrelloOut
+    webhook: WebhookOut
+
+
+class UsageOut(BaseModel):
+    month: str = Field(..., examples=["2026-11"])
+    audio_seconds: float
+    jobs: int
+    quota_seconds: int | None = None
+    remaining_seconds: float | None = None
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    created_at: str
+    hint: str
+
+
+class NewApiKeyOut(ApiKeyOut):
+    key: str = Field(..., description="the key itself: shown this once, store it now")

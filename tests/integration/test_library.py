@@ -146,7 +146,7 @@ def test_integration_secrets_are_encrypted_and_never_returned(client: GrabadoraC
         assert secret not in json.dumps(view) and token not in json.dumps(view)
         assert view["webhook"] == {"url": "https://hooks.example.com/grabadora", "secret_set": True}
         assert view["notion"] == {"database_id": "db-123", "token_set": True}
-        assert view["trello"] == {"key_set": False, "token_set": False}
+        assert view["trello"] == {"list_id": None, "key_set": False, "token_set": False}
     # And DynamoDB holds them encrypted
     raw = aws.client("dynamodb").scan(TableName=get_settings().user_state_table)["Items"]
     assert raw and secret not in json.dumps(raw) and token not in json.dumps(raw)
@@ -154,7 +154,7 @@ def test_integration_secrets_are_encrypted_and_never_returned(client: GrabadoraC
     client.set_integrations(webhook={"url": "https://hooks.example.com/v2"})
     assert client.integrations()["webhook"] == {"url": "https://hooks.example.com/v2", "secret_set": True}
     client.set_integrations(notion=None)
-    assert client.integrations()["notion"] == {"token_set": False}
+    assert client.integrations()["notion"] == {"database_id": None, "token_set": False}
     # And invalid settings are a 422 that says which field
     response = client._http.put("me/integrations", json={"webhook": {"url": "not a url"}}, headers=client._auth)
     assert response.status_code == 422 and "url" in json.dumps(response.json())

@@ -11,62 +11,14 @@ export type JobOut = Schemas["JobOut"];
 export type UploadOut = Schemas["UploadOut"];
 
 // Responses the API declares as plain objects (no response_model) are typed here.
-export interface TranscriptSummary {
-  id: string;
-  status: JobStatus;
-  title: string | null;
-  tags: string[];
-  language: string | null;
-  quality_profile: string | null;
-  duration: number | null;
-  progress: number | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string | null;
-  preview?: string | null;
-}
-
-export interface Word {
-  text: string;
-  t0: number;
-  t1: number;
-  speaker?: string | null;
-}
-
-export interface Segment {
-  id: number;
-  t0: number;
-  t1: number;
-  text: string;
-  words?: Word[];
-  speaker?: string | null;
-  edited?: boolean;
-}
-
-export interface ExportDelivery {
-  id: string;
-  destination: string;
-  status: "queued" | "delivering" | "delivered" | "failed";
-  attempts?: number;
-  last_error?: string | null;
-  url?: string | null;
-  updated_at?: string;
-}
-
-export interface TranscriptDetail extends TranscriptSummary {
-  audio_url: string | null;
-  text: string | null;
-  segments: Segment[];
-  exports: ExportDelivery[];
-  edited_at: string | null;
-}
-
-export interface TranscriptPage {
-  items: TranscriptSummary[];
-  next_cursor: string | null;
-}
-
-export type Integrations = Record<string, Record<string, unknown> | null>;
+// Response shapes, generated from the API's OpenAPI schema (npm run gen:api).
+export type TranscriptSummary = Schemas["TranscriptSummary"];
+export type Word = Schemas["WordOut"];
+export type Segment = Schemas["SegmentOut"];
+export type ExportDelivery = Schemas["ExportDelivery"];
+export type TranscriptDetail = Schemas["TranscriptDetail"];
+export type TranscriptPage = Schemas["TranscriptPage"];
+export type Integrations = Schemas["IntegrationsOut"];
 
 /** An API error with the server's `detail`, readable by a person. */
 export class ApiError extends Error {

@@ -301,6 +301,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ApiKeyOut */
+        ApiKeyOut: {
+            /** Created At */
+            created_at: string;
+            /** Hint */
+            hint: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** ApiKeyRequest */
         ApiKeyRequest: {
             /**
@@ -332,6 +343,31 @@ export interface components {
             scope: string;
             /** Username */
             username: string;
+        };
+        /** ExportDelivery */
+        ExportDelivery: {
+            /**
+             * Attempts
+             * @default 0
+             */
+            attempts: number;
+            /** Created At */
+            created_at?: string | null;
+            /** Delivered At */
+            delivered_at?: string | null;
+            destination: components["schemas"]["ExportDestination"];
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error?: string | null;
+            status: components["schemas"]["ExportStatus"];
+            /** Updated At */
+            updated_at?: string | null;
+            /**
+             * Url
+             * @description the page or card made, once delivered
+             */
+            url?: string | null;
         };
         /**
          * ExportDestination
@@ -365,6 +401,11 @@ export interface components {
              */
             url?: string | null;
         };
+        /**
+         * ExportStatus
+         * @enum {string}
+         */
+        ExportStatus: "queued" | "delivering" | "delivered" | "failed";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -374,6 +415,12 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /** IntegrationsOut */
+        IntegrationsOut: {
+            notion: components["schemas"]["NotionOut"];
+            trello: components["schemas"]["TrelloOut"];
+            webhook: components["schemas"]["WebhookOut"];
         };
         /**
          * IntegrationsPatch
@@ -400,6 +447,32 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "processing" | "completed" | "failed";
+        /** NewApiKeyOut */
+        NewApiKeyOut: {
+            /** Created At */
+            created_at: string;
+            /** Hint */
+            hint: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description the key itself: shown this once, store it now
+             */
+            key: string;
+            /** Name */
+            name: string;
+        };
+        /** NotionOut */
+        NotionOut: {
+            /** Database Id */
+            database_id?: string | null;
+            /**
+             * Token Set
+             * @default false
+             */
+            token_set: boolean;
+        };
         /** NotionSettings */
         NotionSettings: {
             /** Database Id */
@@ -427,6 +500,26 @@ export interface components {
              * @description the corrected text of the whole segment
              */
             text: string;
+        };
+        /** SegmentOut */
+        SegmentOut: {
+            /**
+             * Edited
+             * @default false
+             */
+            edited: boolean;
+            /** Id */
+            id: number;
+            /** Speaker */
+            speaker?: string | null;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Text */
+            text: string;
+            /** Words */
+            words: components["schemas"]["WordOut"][];
         };
         /** SignupRequest */
         SignupRequest: {
@@ -505,6 +598,72 @@ export interface components {
              */
             word_timestamps: boolean;
         };
+        /** TranscriptDetail */
+        TranscriptDetail: {
+            /** Attempts */
+            attempts?: number | null;
+            /**
+             * Audio Url
+             * @description presigned GET of the original audio
+             */
+            audio_url?: string | null;
+            /** Created At */
+            created_at?: string | null;
+            /** Duration */
+            duration?: number | null;
+            /** Edited At */
+            edited_at?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Exports */
+            exports: components["schemas"]["ExportDelivery"][];
+            /** Id */
+            id: string;
+            /** Language */
+            language?: string | null;
+            /** Language Probability */
+            language_probability?: number | null;
+            /** Model */
+            model?: string | null;
+            /** Options */
+            options?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Preview
+             * @description the start of the (corrected) text
+             */
+            preview?: string | null;
+            /** Progress */
+            progress?: number | null;
+            /** Quality Profile */
+            quality_profile?: string | null;
+            /** Segments */
+            segments: components["schemas"]["SegmentOut"][];
+            status: components["schemas"]["JobStatus"];
+            /** Tags */
+            tags: string[];
+            /** Text */
+            text?: string | null;
+            /** Title */
+            title?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Usage */
+            usage?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** TranscriptPage */
+        TranscriptPage: {
+            /** Items */
+            items: components["schemas"]["TranscriptSummary"][];
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null on the last
+             */
+            next_cursor: string | null;
+        };
         /**
          * TranscriptPatch
          * @description Only the fields sent change.
@@ -516,6 +675,52 @@ export interface components {
             tags?: string[] | null;
             /** Title */
             title?: string | null;
+        };
+        /** TranscriptSummary */
+        TranscriptSummary: {
+            /** Created At */
+            created_at?: string | null;
+            /** Duration */
+            duration?: number | null;
+            /** Edited At */
+            edited_at?: string | null;
+            /** Error */
+            error?: string | null;
+            /** Id */
+            id: string;
+            /** Language */
+            language?: string | null;
+            /**
+             * Preview
+             * @description the start of the (corrected) text
+             */
+            preview?: string | null;
+            /** Progress */
+            progress?: number | null;
+            /** Quality Profile */
+            quality_profile?: string | null;
+            status: components["schemas"]["JobStatus"];
+            /** Tags */
+            tags: string[];
+            /** Title */
+            title?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /** TrelloOut */
+        TrelloOut: {
+            /**
+             * Key Set
+             * @default false
+             */
+            key_set: boolean;
+            /** List Id */
+            list_id?: string | null;
+            /**
+             * Token Set
+             * @default false
+             */
+            token_set: boolean;
         };
         /** TrelloSettings */
         TrelloSettings: {
@@ -563,6 +768,22 @@ export interface components {
              */
             size: number;
         };
+        /** UsageOut */
+        UsageOut: {
+            /** Audio Seconds */
+            audio_seconds: number;
+            /** Jobs */
+            jobs: number;
+            /**
+             * Month
+             * @example 2026-11
+             */
+            month: string;
+            /** Quota Seconds */
+            quota_seconds?: number | null;
+            /** Remaining Seconds */
+            remaining_seconds?: number | null;
+        };
         /** UserOut */
         UserOut: {
             /** Email */
@@ -583,6 +804,16 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** WebhookOut */
+        WebhookOut: {
+            /**
+             * Secret Set
+             * @default false
+             */
+            secret_set: boolean;
+            /** Url */
+            url?: string | null;
+        };
         /** WebhookSettings */
         WebhookSettings: {
             /**
@@ -592,6 +823,19 @@ export interface components {
             secret?: string | null;
             /** Url */
             url?: string | null;
+        };
+        /** WordOut */
+        WordOut: {
+            /** Probability */
+            probability?: number | null;
+            /** Speaker */
+            speaker?: string | null;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Text */
+            text: string;
         };
     };
     responses: never;
@@ -739,9 +983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ApiKeyOut"][];
                 };
             };
         };
@@ -765,9 +1007,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NewApiKeyOut"];
                 };
             };
             /** @description Validation Error */
@@ -825,9 +1065,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["IntegrationsOut"];
                 };
             };
         };
@@ -851,9 +1089,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["IntegrationsOut"];
                 };
             };
             /** @description Validation Error */
@@ -882,9 +1118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UsageOut"];
                 };
             };
         };
@@ -951,9 +1185,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TranscriptPage"];
                 };
             };
             /** @description Validation Error */
@@ -987,9 +1219,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TranscriptDetail"];
                 };
             };
             /** @description No such transcript for this user */
@@ -1067,9 +1297,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TranscriptDetail"];
                 };
             };
             /** @description No such transcript for this user */
@@ -1151,9 +1379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportDelivery"];
                 };
             };
             /** @description No such transcript for this user */

@@ -343,7 +343,7 @@ function IntegrationsPanel() {
           <fieldset key={integration}>
             <legend>{integration[0].toUpperCase() + integration.slice(1)}</legend>
             {fields.map((f) => {
-              const current = (saved?.[integration] ?? {}) as Record<string, unknown>;
+              const current = (saved?.[integration as keyof Integrations] ?? {}) as Record<string, unknown>;
               const isSet = f.secret && current[`${f.name}_set`] === true;
               const id = `int-${integration}-${f.name}`;
               return (

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from functions.api.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import ApiKeyRequest, IntegrationsPatch
+from functions.api.schemas import ApiKeyOut, ApiKeyRequest, IntegrationsOut, IntegrationsPatch, NewApiKeyOut, UsageOut
 from grabadora.services import api_keys, library
 
 router = APIRouter(prefix="/me", tags=["me"])
@@ -17,13 +17,13 @@ def whoami(user: CurrentUser) -> dict:
     return {"id": user.user_id, "email": user.email}
 
 
-@router.get("/integrations")
+@router.get("/integrations", response_model=IntegrationsOut)
 async def get_integrations(user: CurrentUser, ports: LibraryDep) -> dict:
     """Notion, Trello and webhook settings; secrets show only as `<name>_set: true|false`."""
     return await run_in_threadpool(library.public_integrations, ports, user.user_id)
 
 
-@router.put("/integrations")
+@router.put("/integrations", response_model=IntegrationsOut)
 async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: LibraryDep) -> dict:
     """Save settings; secrets are stored encrypted and never returned."""
     # exclude_unset keeps "left out" (keep) apart from an explicit null (clear).
@@ -31,19 +31,19 @@ async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: Li
     return await run_in_threadpool(library.put_integrations, ports, user.user_id, changes)
 
 
-@router.get("/usage")
+@router.get("/usage", response_model=UsageOut)
 async def get_usage(user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
     """Audio seconds transcribed this month (UTC) and the monthly quota, if any."""
     return await run_in_threadpool(library.usage, ports, settings, user.user_id)
 
 
-@router.post("/api-keys", status_code=status.HTTP_201_CREATED)
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=NewApiKeyOut)
 async def create_api_key(body: ApiKeyRequest, user: CurrentUser, keys: ApiKeysDep) -> dict:
     """A key for integrators and OpenAI clients (`Authorization: Bearer <key>`). `key` is shown only now."""
     return await run_in_threadpool(api_keys.create, keys, user.user_id, body.name)
 
 
-@router.get("/api-keys")
+@router.get("/api-keys", response_model=list[ApiKeyOut])
 async def list_api_keys(user: CurrentUser, keys: ApiKeysDep) -> list[dict]:
     """The account's keys: names, ids, creation dates and a hint; never the keys themselves."""
     return await run_in_threadpool(api_keys.list_keys, keys, user.user_id)

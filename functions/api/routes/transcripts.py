@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from functions.api.deps import CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import ExportRequest, TranscriptPatch
+from functions.api.schemas import ExportDelivery, ExportRequest, TranscriptDetail, TranscriptPage, TranscriptPatch
 from grabadora.models import JobStatus
 from grabadora.services import library
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/transcripts", tags=["transcripts"])
 NOT_FOUND = {404: {"description": "No such transcript for this user"}}
 
 
-@router.get("")
+@router.get("", response_model=TranscriptPage)
 async def list_transcripts(
     user: CurrentUser,
     ports: LibraryDep,
@@ -33,7 +33,7 @@ async def list_transcripts(
     )
 
 
-@router.get("/{transcript_id}", responses=NOT_FOUND)
+@router.get("/{transcript_id}", responses=NOT_FOUND, response_model=TranscriptDetail)
 async def get_transcript(
     transcript_id: str,
     user: CurrentUser,
@@ -48,7 +48,7 @@ async def get_transcript(
     return result
 
 
-@router.patch("/{transcript_id}", responses=NOT_FOUND)
+@router.patch("/{transcript_id}", responses=NOT_FOUND, response_model=TranscriptDetail)
 async def update_transcript(transcript_id: str, body: TranscriptPatch, user: CurrentUser, ports: LibraryDep) -> dict:
     """Change the title or tags, or correct segment texts; downloads and exports use the corrections."""
     return await run_in_threadpool(
@@ -83,7 +83,9 @@ async def delete_transcript(transcript_id: str, user: CurrentUser, ports: Librar
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND)
+@router.post(
+    "/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND, response_model=ExportDelivery
+)
 async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
     """Queue a delivery to Notion, Trello or the webhook; follow it in the transcript's `exports`."""
     options = body.model_dump(mode="json", exclude={"destination"}, exclude_none=True)
