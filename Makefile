@@ -19,7 +19,7 @@ frontend: frontend/dist
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[worker,local,dev]'
+	$(BIN)/pip install --quiet -e '.[worker,local,dev,infra]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from functions.stream import openai_compat
 from grabadora.http_errors import install_error_handlers
 from functions.api.routes import auth, health, me, transcribe, transcripts, uploads
 
@@ -18,6 +19,9 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router):
         app.include_router(router)
+    # OpenAI-compatible /v1/audio/*: behind API Gateway within its integration timeout; the
+    # stream function serves the same routes with response streaming for long files.
+    app.include_router(openai_compat.router)
     _document_hand_declared_bodies(app)
     return app
 

@@ -75,13 +75,12 @@ async def stream_job(
     )
 
 
-# The OpenAI-compatible routes also hold a response open while the worker runs.
-router.include_router(openai_compat.router)
-
-
 def create_app() -> FastAPI:
     """The relay alone, as the Lambda Web Adapter runs it."""
     app = FastAPI(title="Grabadora stream relay", version="0.1.0")
     install_error_handlers(app)
     app.include_router(router)
+    # The OpenAI-compatible routes also hold a response open while the worker runs; here they
+    # can stream for up to 15 minutes (the API Lambda serves them too, within API Gateway's limits).
+    app.include_router(openai_compat.router)
     return app

@@ -2,7 +2,8 @@
 
 Sign up; upload a recording and watch its words arrive live; find it in the Biblioteca;
 download the SRT; open it; record with Chromium's fake microphone fed a real recording and
-see its transcript. Screenshots of every screen go to docs/screenshots/.
+see its transcript. Screenshots of every screen go to docs/screenshots/ when
+GRABADORA_SCREENSHOTS=1 (to refresh the committed ones), else to a temporary directory.
 
 Needs Debian's `chromium` (/usr/bin/chromium) and the built app (frontend/dist, `make test`
 builds it). Without Chromium it fails, unless GRABADORA_SKIP_BROWSER=1 (then it skips).
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIO = ROOT.parent / "shared" / "audio"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("GRABADORA_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "grabadora-screenshots"
+)
 CHROMIUM = Path("/usr/bin/chromium")
 MIC_WAV = AUDIO / "pv_cheetah_test_en.wav"  # "Today only platforms one and three are used."
 

@@ -1,0 +1,99 @@
+"""Deployment knobs read from CDK context (`cdk deploy -c key=value` or cdk.json), with defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from constructs import Construct
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# What never goes into a Lambda code asset or the worker's Docker build context.
+ASSET_EXCLUDE = [
+    ".git",
+    ".git/**",
+    ".venv",
+    ".venv/**",
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/node_modules",
+    "node_modules/**",
+    "frontend",
+    "frontend/**",
+    "tests",
+    "tests/**",
+    "docs",
+    "benchmarks",
+    "build",
+    "build/**",
+    "dist",
+    "cdk.out",
+    "cdk.out/**",
+    "infra_cdk",
+    "*.egg-info",
+    ".pytest_cache",
+    ".grabadora",
+    ".env",
+    ".ci",
+]
+
+# Published by AWS for the Lambda Web Adapter (x86_64), same account in every commercial region.
+DEFAULT_LWA_LAYER = "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:25"
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    stage: str
+    whisper_model: str
+    worker_instance_type: str
+    worker_max_instances: int
+    worker_max_tasks: int
+    lambda_adapter_layer_arn: str
+    dependencies_layer_dir: Path
+    frontend_dist_dir: Path
+    api_rate_limit: int
+    api_burst_limit: int
+    audio_ia_days: int
+    audio_expiration_days: int
+    rtf_alarm_threshold: float
+    oldest_job_alarm_seconds: int
+    alarm_email: str | None
+    cors_origins: list[str]
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> DeployConfig:
+        def ctx(key: str, default):  # noqa: ANN001, ANN202 - context values are untyped
+            value = scope.node.try_get_context(key)
+            return default if value is None else value
+
+        def path(key: str, default: str) -> Path:
+            p = Path(str(ctx(key, default)))
+            return p if p.is_absolute() else REPO_ROOT / p
+
+        return cls(
+            stage=str(ctx("stage", "prod")),
+            whisper_model=str(ctx("whisperModel", "base")),
+            worker_instance_type=str(ctx("workerInstanceType", "g5.xlarge")),
+            worker_max_instances=int(ctx("workerMaxInstances", 2)),
+            worker_max_tasks=int(ctx("workerMaxTasks", 2)),
+            lambda_adapter_layer_arn=str(ctx("lambdaAdapterLayerArn", DEFAULT_LWA_LAYER)),
+            dependencies_layer_dir=path("dependenciesLayerDir", "build/layer"),
+            frontend_dist_dir=path("frontendDistDir", "frontend/dist"),
+            api_rate_limit=int(ctx("apiRateLimit", 50)),
+            api_burst_limit=int(ctx("apiBurstLimit", 100)),
+            audio_ia_days=int(ctx("audioInfrequentAccessDays", 30)),
+            audio_expiration_days=int(ctx("audioExpirationDays", 0)),
+            rtf_alarm_threshold=float(ctx("rtfAlarmThreshold", 0.5)),
+            oldest_job_alarm_seconds=int(ctx("oldestJobAlarmSeconds", 900)),
+            alarm_email=ctx("alarmEmail", None),
+            cors_origins=list(ctx("corsOrigins", ["*"])),
+        )
+
+
+def lwa_layer_arn(config: DeployConfig) -> str:
+    """The adapter layer ARN, `${AWS::Region}` resolved by CloudFormation (no lookup)."""
+    if "${" in config.lambda_adapter_layer_arn:
+        return cdk.Fn.sub(config.lambda_adapter_layer_arn)
+    return config.lambda_adapter_layer_arn

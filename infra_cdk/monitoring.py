@@ -1,0 +1,92 @@
+"""Monitoring: one dashboard and the alarms that mean a person should look."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra_cdk.config import DeployConfig
+from infra_cdk.data import Data
+from infra_cdk.worker import Worker
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        data: Data,
+        worker: Worker,
+        functions: dict[str, lambda_.IFunction],
+        config: DeployConfig,
+    ) -> None:
+        super().__init__(scope, id)
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name="Grabadora alarms",
+            enforce_ssl=True,
+            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        action = cw_actions.SnsAction(self.topic)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        def alarm(name: str, metric: cloudwatch.IMetric, threshold: float, description: str,
+                  comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluation_periods: int = 1):  # noqa: ANN001, ANN202
+            a = cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=evaluation_periods,
+                comparison_operator=comparison,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            a.add_alarm_action(action)
+            self.alarms[name] = a
+            return a
+
+        five = cdk.Duration.minutes(5)
+        alarm("JobsDlqDepth", data.jobs_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
+              "A transcription job failed every attempt and sits in the jobs DLQ.")
+        alarm("ExportsDlqDepth", data.exports_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
+              "An export (Notion/Trello/webhook) failed every attempt and sits in the exports DLQ.")
+        alarm("OldestJobAge", data.jobs.metric_approximate_age_of_oldest_message(period=five, statistic="Maximum"),
+              config.oldest_job_alarm_seconds, "Jobs wait too long: no worker capacity (GPU quota? instance start failing?).")
+        for name, fn in functions.items():
+            alarm(f"{name}Errors", fn.metric_errors(period=five, statistic="Sum"), 1, f"The {name} Lambda raised errors.")
+        alarm("WorkerRealTimeFactor", worker.rtf_metric, config.rtf_alarm_threshold,
+              "Transcription is slower than expected (processing seconds / audio seconds): GPU not used? wrong profile?",
+              comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=2)
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="grabadora")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Jobs queue", left=[
+                data.jobs.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(1)),
+                data.jobs.metric_approximate_number_of_messages_not_visible(period=cdk.Duration.minutes(1)),
+            ], right=[data.jobs.metric_approximate_age_of_oldest_message(period=cdk.Duration.minutes(1))]),
+            cloudwatch.GraphWidget(title="Dead letters", left=[
+                data.jobs_dlq.metric_approximate_number_of_messages_visible(),
+                data.exports_dlq.metric_approximate_number_of_messages_visible(),
+            ]),
+            cloudwatch.GraphWidget(title="Worker real-time factor", left=[worker.rtf_metric],
+                                   left_annotations=[cloudwatch.HorizontalAnnotation(value=config.rtf_alarm_threshold, label="alarm")]),
+            cloudwatch.GraphWidget(title="Workers", left=[
+                worker.service.metric_cpu_utilization(), worker.service.metric_memory_utilization(),
+            ]),
+        )
+        self.dashboard.add_widgets(
+            *[cloudwatch.GraphWidget(title=f"{name} Lambda", left=[fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()],
+                                     right=[fn.metric_duration()]) for name, fn in functions.items()],
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values())),
+        )

@@ -1,0 +1,57 @@
+"""The one Stack: Data, Api, Stream, Worker, Exporter, Realtime, Frontend, Monitoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from grabadora.resources import build_resources
+from grabadora.settings import Settings
+from infra_cdk.api import Api
+from infra_cdk.common import Shared
+from infra_cdk.config import DeployConfig
+from infra_cdk.data import Data
+from infra_cdk.exporter import Exporter
+from infra_cdk.frontend import Frontend
+from infra_cdk.monitoring import Monitoring
+from infra_cdk.realtime import Realtime
+from infra_cdk.stream import Stream
+from infra_cdk.worker import Worker
+
+
+class GrabadoraStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, description="Grabadora: speech transcription (API, live stream, GPU worker, SPA)", **kwargs)
+        self.config = config = DeployConfig.from_context(self)
+        # The same definitions the local emulator provisions (names from GRABADORA_* if set).
+        self.resources = resources = build_resources(Settings(_env_file=None, stage="dev"))
+
+        self.data = Data(self, "Data", resources=resources, config=config)
+        self.shared = Shared(self, "Shared", config=config)
+        environment = {**self.data.names_environment(), "GRABADORA_STAGE": config.stage}
+        lambda_environment = {**environment, **self.shared.secret_environment()}
+
+        self.api = Api(self, "Api", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
+        self.stream = Stream(self, "Stream", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
+        self.exporter = Exporter(self, "Exporter", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
+        self.worker = Worker(self, "Worker", data=self.data, shared=self.shared, config=config, environment=environment)
+        self.realtime = Realtime(self, "Realtime", publisher=self.worker.task_definition.task_role)
+        self.frontend = Frontend(self, "Frontend", data=self.data, api=self.api, stream=self.stream, config=config)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            data=self.data,
+            worker=self.worker,
+            functions={"Api": self.api.function, "Stream": self.stream.function, "Exporter": self.exporter.function},
+            config=config,
+        )
+
+        cdk.CfnOutput(self, "Url", value=f"https://{self.frontend.distribution.distribution_domain_name}", description="The app (SPA, API, stream)")
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="API Gateway stage URL (integrators: /v1/* with x-api-key)")
+        cdk.CfnOutput(self, "StreamUrl", value=self.stream.url.url, description="SSE relay Function URL")
+        cdk.CfnOutput(self, "IntegratorKeyId", value=self.api.integrator_key.key_id, description="aws apigateway get-api-key --include-value --api-key <id>")
+        cdk.CfnOutput(self, "IntegratorRoleArn", value=self.realtime.integrator_role.role_arn)
+        cdk.CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
+        cdk.CfnOutput(self, "ClusterName", value=self.worker.cluster.cluster_name)

@@ -1,0 +1,48 @@
+"""Stream: the SSE relay (uvicorn) under the Lambda Web Adapter, behind a response-streaming Function URL."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra_cdk.common import Shared
+from infra_cdk.config import DeployConfig, lwa_layer_arn
+from infra_cdk.data import Data
+
+PORT = "8080"
+
+
+class Stream(Construct):
+    def __init__(self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str]) -> None:
+        super().__init__(scope, id)
+        adapter = lambda_.LayerVersion.from_layer_version_arn(self, "WebAdapter", lwa_layer_arn(config))
+        self.function = shared.function(
+            self,
+            "Function",
+            # Under the adapter the handler is the start-up script; the adapter proxies to it.
+            handler="functions/stream/run.sh",
+            layers=[adapter],
+            environment={
+                **environment,
+                "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_PORT": PORT,
+                "PORT": PORT,
+                "AWS_LWA_READINESS_CHECK_PATH": "/",
+                "POWERTOOLS_SERVICE_NAME": "grabadora-stream",
+            },
+            # A stream lasts at most this long; the browser's EventSource then reconnects with
+            # Last-Event-ID and the relay replays from DynamoDB, so nothing is lost.
+            timeout=cdk.Duration.minutes(15),
+            memory_size=512,
+            description="Grabadora SSE relay (uvicorn under the Lambda Web Adapter, response streaming)",
+        )
+        data.transcripts.grant_read_data(self.function)  # ownership check, status
+        data.events.grant_read_data(self.function)  # replay and follow
+
+        # Auth is the app's (bearer or per-job stream token), so the URL itself is public.
+        self.url = self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE,
+            invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+        )

@@ -1,0 +1,215 @@
+"""Worker: ECS on GPU EC2 instances through a capacity provider, scaled 0..N on the jobs queue."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk.common import Shared
+from infra_cdk.config import ASSET_EXCLUDE, REPO_ROOT, DeployConfig
+from infra_cdk.data import Data
+from infra_cdk.nag import ANY_RESOURCE, S3_READ_ACTIONS, ref, s3_grant_findings, suppress
+
+METRICS_NAMESPACE = "Grabadora"
+RTF_METRIC = "RealTimeFactor"
+
+
+class Worker(Construct):
+    def __init__(self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str]) -> None:
+        super().__init__(scope, id)
+        # Public subnets, no NAT gateway (about 32 USD a month each): instances take public IPs,
+        # accept no inbound traffic, and reach S3/DynamoDB through free gateway endpoints.
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)],
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+                "DynamoDB": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            },
+        )
+        self.vpc.add_flow_log("FlowLog", traffic_type=ec2.FlowLogTrafficType.REJECT)
+        security_group = ec2.SecurityGroup(self, "InstanceSg", vpc=self.vpc, allow_all_outbound=True, description="GPU workers: no inbound")
+
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
+        # The GPU-optimised ECS AMI comes from its public SSM parameter at deploy time (a
+        # CloudFormation parameter, not a synth-time lookup).
+        launch_template = ec2.LaunchTemplate(
+            self,
+            "LaunchTemplate",
+            instance_type=ec2.InstanceType(config.worker_instance_type),
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2(ecs.AmiHardwareType.GPU),
+            security_group=security_group,
+            associate_public_ip_address=True,
+            require_imdsv2=True,
+            role=iam.Role(self, "InstanceRole", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com")),
+            user_data=ec2.UserData.for_linux(),
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(100, volume_type=ec2.EbsDeviceVolumeType.GP3, encrypted=True),
+                )
+            ],
+        )
+        self.asg = autoscaling.AutoScalingGroup(
+            self,
+            "Asg",
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            launch_template=launch_template,
+            min_capacity=0,
+            max_capacity=config.worker_max_instances,
+            new_instances_protected_from_scale_in=True,  # managed termination protection
+        )
+        self.capacity_provider = ecs.AsgCapacityProvider(
+            self,
+            "CapacityProvider",
+            auto_scaling_group=self.asg,
+            enable_managed_scaling=True,
+            enable_managed_termination_protection=True,
+            target_capacity_percent=100,
+            machine_image_type=ecs.MachineImageType.AMAZON_LINUX_2,
+        )
+        self.cluster.add_asg_capacity_provider(self.capacity_provider)
+
+        self.task_definition = ecs.Ec2TaskDefinition(
+            # Bridge mode: the task reaches AWS through its instance's public IP (awsvpc tasks on
+            # EC2 get no public IP, and there is no NAT gateway).
+            self, "TaskDefinition", network_mode=ecs.NetworkMode.BRIDGE
+        )
+        log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.container = self.task_definition.add_container(
+            "worker",
+            # Built by `cdk deploy` (not by synth) from the repository root.
+            image=ecs.ContainerImage.from_asset(
+                str(REPO_ROOT),
+                file="gpu_container/Dockerfile",
+                build_args={"GRABADORA_WHISPER_MODEL": config.whisper_model},
+                exclude=ASSET_EXCLUDE,
+            ),
+            gpu_count=1,
+            memory_reservation_mib=12 * 1024,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="worker", log_group=log_group),
+            environment={
+                **environment,
+                "GRABADORA_DEVICE": "cuda",
+                "GRABADORA_IOT_PUBLISH": "true",
+                "GRABADORA_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            secrets={
+                "GRABADORA_JWT_SECRET_KEY": ecs.Secret.from_secrets_manager(shared.jwt_secret, "key"),
+                # The worker never decrypts integration secrets; settings only require a non-default key.
+                "GRABADORA_SECRETS_KEY": ecs.Secret.from_secrets_manager(shared.secrets_key, "key"),
+            },
+            stop_timeout=cdk.Duration.seconds(120),
+        )
+
+        self.service = ecs.Ec2Service(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=0,
+            min_healthy_percent=0,
+            max_healthy_percent=100,
+            capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider=self.capacity_provider.capacity_provider_name, weight=1)],
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+        )
+
+        # 0..N on queue depth: waiting + in-flight jobs, so the service only goes to zero when
+        # nothing is queued and nothing is running. A running task also holds ECS task
+        # scale-in protection, so scaling in never stops a job midway.
+        self.queue_depth = cloudwatch.MathExpression(
+            expression="visible + inflight",
+            using_metrics={
+                "visible": data.jobs.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(1), statistic="Maximum"),
+                "inflight": data.jobs.metric_approximate_number_of_messages_not_visible(period=cdk.Duration.minutes(1), statistic="Maximum"),
+            },
+            label="jobs waiting + running",
+            period=cdk.Duration.minutes(1),
+        )
+        scaling = self.service.auto_scale_task_count(min_capacity=0, max_capacity=config.worker_max_tasks)
+        scaling.scale_on_metric(
+            "QueueDepth",
+            metric=self.queue_depth,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            scaling_steps=[
+                appscaling.ScalingInterval(upper=0.5, change=0),  # nothing queued or running: zero tasks
+                appscaling.ScalingInterval(lower=0.5, upper=4, change=1),
+                appscaling.ScalingInterval(lower=4, change=config.worker_max_tasks),
+            ],
+            cooldown=cdk.Duration.minutes(2),
+            evaluation_periods=1,
+        )
+
+        role = self.task_definition.task_role
+        data.jobs.grant_consume_messages(role)
+        data.jobs_dlq.grant_consume_messages(role)  # the idle sweep fails jobs whose messages died
+        data.transcripts.grant_read_write_data(role)
+        data.events.grant_read_write_data(role)
+        data.user_state.grant_read_write_data(role)  # monthly usage counter
+        data.bucket.grant_read(role, "audio/*")
+        data.bucket.grant_put(role, "transcripts/*")
+        data.bucket.grant_delete(role, "transcripts/*")  # a job deleted meanwhile: remove what it stored
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="TaskScaleInProtection",
+                actions=["ecs:UpdateTaskProtection", "ecs:GetTaskProtection"],
+                resources=[cdk.Stack.of(self).format_arn(service="ecs", resource="task", resource_name=f"{self.cluster.cluster_name}/*")],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RealTimeFactorMetric",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],  # PutMetricData has no resource type; the namespace condition scopes it
+                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+            )
+        )
+        scoped = "Scoped wildcards: object prefixes of any user's jobs, this cluster's tasks."
+        suppress(role, {
+            **s3_grant_findings(data.bucket, ["audio/*", "transcripts/*"], [*S3_READ_ACTIONS, "s3:DeleteObject*", "s3:Abort*"], scoped),
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/{ref(self.cluster, 'Ref')[:-5]}>/*]": scoped,
+            ANY_RESOURCE: "cloudwatch:PutMetricData has no resource type; the cloudwatch:namespace condition scopes it.",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/grabadora/*/jobs/*/events]":
+            "The worker publishes on every user's job topics (grabadora/{user}/jobs/{job}/events).",
+        })
+        suppress(self.task_definition.obtain_execution_role(), {ANY_RESOURCE: "ecr:GetAuthorizationToken has no resource type (image pull)."})
+        suppress(self.node.find_child("InstanceRole"), {
+            ANY_RESOURCE: "CDK's ECS instance policy: ecs:DiscoverPollEndpoint and friends have no resource type.",
+            "AwsSolutions-IAM5[Action::ecs:Submit*]": "CDK's ECS instance policy, scoped to this cluster.",
+        })
+        self.rtf_metric = cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=RTF_METRIC, statistic="Average", period=cdk.Duration.minutes(5))
+
+        suppress(
+            self.asg,
+            {
+                "AwsSolutions-AS3": "Scaling is driven by the ECS capacity provider; its events are visible in ECS and CloudTrail.",
+                "AwsSolutions-EC26": "The root volume is encrypted (gp3, encrypted=True in the launch template).",
+                "AwsSolutions-EC28": "Detailed monitoring is not needed: the instances live only while jobs run.",
+                "AwsSolutions-EC29": "Workers are disposable and scaled to zero; termination protection is ECS managed protection instead.",
+            },
+        )
+        suppress(
+            self,
+            {
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]":
+                "What the ECS agent on the instances needs.",
+                "AwsSolutions-ECS2": "Environment variables carry only resource names and tuning; secrets come from Secrets Manager.",
+                "AwsSolutions-SNS2": "The capacity provider's lifecycle topic is CDK-internal and carries no data.",
+                "AwsSolutions-SNS3": "The capacity provider's lifecycle topic is CDK-internal and carries no data.",
+                "AwsSolutions-L1": "The lifecycle-hook drain function is CDK's own.",
+                "AwsSolutions-EC23": "The security group allows no inbound traffic at all.",
+            },
+        )

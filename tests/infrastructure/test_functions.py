@@ -1,0 +1,141 @@
+"""Api, Stream and Exporter: handlers, streaming settings, event source, and each role's exact actions."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Capture, Match
+
+pytestmark = pytest.mark.infrastructure
+
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+DDB_READ = {
+    "dynamodb:BatchGetItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:Query",
+    "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+}
+DDB_WRITE = {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+S3_READ = {"s3:GetObject*", "s3:GetBucket*", "s3:List*"}
+S3_WRITE = {"s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold", "s3:PutObjectRetention",
+            "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:Abort*"}
+SQS_SEND = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+SQS_CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
+
+def function_props(synth, fn) -> dict:  # noqa: ANN001
+    return synth.json["Resources"][synth.logical_id(fn)]["Properties"]
+
+
+def test_api_lambda_is_mangum_with_powertools_and_active_tracing(synth, template) -> None:
+    props = function_props(synth, synth.stack.api.function)
+    assert props["Handler"] == "functions.api.handler.handler"
+    assert props["Runtime"] == "python3.11"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    env = props["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "grabadora-api" and env["POWERTOOLS_METRICS_NAMESPACE"] == "Grabadora"
+    # Names come from the resources, secrets from Secrets Manager (dynamic references)
+    assert env["GRABADORA_USERS_TABLE"] == {"Ref": synth.logical_id(synth.stack.data.users)}
+    assert "resolve:secretsmanager" in str(env["GRABADORA_JWT_SECRET_KEY"])
+    assert len(props["Layers"]) == 1  # the dependency layer (the stand-in directory exists)
+
+
+def test_api_role_gets_exactly_its_grants(synth) -> None:
+    actions = synth.role_actions(synth.stack.api.function.role)
+    assert actions == XRAY | DDB_READ | DDB_WRITE | S3_READ | S3_WRITE | SQS_SEND
+
+
+def test_rest_api_is_throttled_and_integrators_have_a_usage_plan_and_key(synth, template) -> None:
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "api",
+            "TracingEnabled": True,
+            "MethodSettings": Match.array_with([Match.object_like({
+                "HttpMethod": "*", "ResourcePath": "/*", "ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100,
+            })]),
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+        },
+    )
+    stage = Capture()
+    template.has_resource_properties(
+        "AWS::ApiGateway::UsagePlan",
+        {
+            "Throttle": {"RateLimit": 10, "BurstLimit": 20},
+            "Quota": {"Limit": 100000, "Period": "MONTH"},
+            "ApiStages": [{"ApiId": Match.any_value(), "Stage": stage}],
+        },
+    )
+    assert stage.as_object() == {"Ref": synth.logical_id(synth.stack.api.rest_api.deployment_stage)}
+    template.has_resource_properties("AWS::ApiGateway::UsagePlanKey", {"KeyType": "API_KEY", "KeyId": Match.any_value()})
+    template.resource_count_is("AWS::ApiGateway::ApiKey", 1)
+    # /v1/* needs the key; the SPA's routes do not (the app checks the bearer JWT)
+    methods = synth.resources("AWS::ApiGateway::Method")
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    v1_ids = {k for k, v in resources.items() if v["Properties"]["PathPart"] == "v1"}
+    v1_ids |= {k for k, v in resources.items() if v["Properties"].get("ParentId") in [{"Ref": i} for i in v1_ids]}
+    for method in methods.values():
+        on_v1 = method["Properties"].get("ResourceId") in [{"Ref": i} for i in v1_ids]
+        assert method["Properties"].get("ApiKeyRequired", False) is on_v1
+        assert method["Properties"]["Integration"]["Type"] == "AWS_PROXY"
+
+
+def test_stream_runs_under_the_web_adapter_in_response_stream_mode(synth, template) -> None:
+    props = function_props(synth, synth.stack.stream.function)
+    assert props["Handler"] == "functions/stream/run.sh"
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "functions/stream/run.sh",
+            "Environment": {"Variables": Match.object_like({
+                "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_PORT": "8080",
+                "PORT": "8080",
+            })},
+            "Layers": Match.array_with([
+                {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:25"}
+            ]),
+            "Timeout": 900,
+        },
+    )
+    url = Capture()
+    template.has_resource_properties(
+        "AWS::Lambda::Url",
+        {"AuthType": "NONE", "InvokeMode": "RESPONSE_STREAM", "TargetFunctionArn": url},
+    )
+    assert url.as_object() == {"Fn::GetAtt": [synth.logical_id(synth.stack.stream.function), "Arn"]}
+
+
+def test_stream_role_only_reads_transcripts_and_events(synth) -> None:
+    stack = synth.stack
+    assert synth.role_actions(stack.stream.function.role) == XRAY | DDB_READ
+    policies = [p for p in synth.resources("AWS::IAM::Policy").values()
+                if {"Ref": synth.logical_id(stack.stream.function.role)} in p["Properties"]["Roles"]]
+    resources = str([s["Resource"] for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])
+    assert synth.logical_id(stack.data.transcripts) in resources and synth.logical_id(stack.data.events) in resources
+    assert synth.logical_id(stack.data.users) not in resources
+
+
+def test_exporter_consumes_exports_with_partial_batch_responses(synth, template, resources) -> None:
+    fn_id = synth.logical_id(synth.stack.exporter.function)
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": fn_id},
+            "EventSourceArn": {"Fn::GetAtt": [synth.logical_id(synth.stack.data.exports), "Arn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 2,
+        },
+    )
+    props = function_props(synth, synth.stack.exporter.function)
+    assert props["Handler"] == "functions.exporter.handler.lambda_handler"
+    # A batch must finish before its messages become visible again
+    assert props["Timeout"] < resources.exports.visibility_timeout_seconds
+
+
+def test_exporter_role_gets_exactly_its_grants(synth) -> None:
+    assert synth.role_actions(synth.stack.exporter.function.role) == XRAY | DDB_READ | DDB_WRITE | S3_READ | SQS_CONSUME
+
+
+def test_functions_have_their_own_roles(synth) -> None:
+    stack = synth.stack
+    roles = {synth.logical_id(f.role) for f in (stack.api.function, stack.stream.function, stack.exporter.function)}
+    assert len(roles) == 3
