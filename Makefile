@@ -19,7 +19,9 @@ frontend: frontend/dist
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[worker,local,dev,infra]'
+	$(BIN)/pip install --quiet -e '.[worker,local,dev,infra,diarization]'
+	# resemblyzer only for its encoder weights: none of its own dependencies are used.
+	$(BIN)/pip install --quiet --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
 install: $(STAMP)

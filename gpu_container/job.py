@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePath
 
+import numpy as np
+
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
@@ -32,6 +34,7 @@ from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript
 from grabadora.services.library import preview, search_text
 from gpu_container.audio import load_audio
+from gpu_container.diarization import DiarizationUnavailable, assign_speakers
 from gpu_container.transcriber import Transcriber
 
 logger = logging.getLogger(__name__)
@@ -241,6 +244,10 @@ def process_job(
             if segment.id > tail.last_segment:  # else committed by an earlier attempt of this job
                 committer.submit(segment)
 
+    diarization_error = None
+    if job.options.diarization and segments:
+        segments, diarization_error = _with_speakers(audio, segments, job)
+
     key = transcript_key(job.user_id, job.job_id)
     transcript = Transcript(
         job_id=job.job_id,
@@ -260,6 +267,8 @@ def process_job(
         "usage": {"audio_seconds": run.duration},
         "segment_count": len(segments),
         "search_text": search_text(item.get("title"), item.get("tags"), transcript.text),
+        "speakers": sorted({s.speaker for s in segments if s.speaker}),
+        **({"diarization_error": diarization_error} if diarization_error else {}),
         "preview": preview(transcript.text),
     }
     try:
@@ -271,6 +280,16 @@ def process_job(
         # After the conditional `complete`, which succeeds once per job: counted once.
         ports.user_state.add_usage(job.user_id, run.duration)
     return Outcome.COMPLETED
+
+
+def _with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) -> tuple[list[Segment], str | None]:
+    """Speaker labels on every word and segment; without the diarizer the transcript is kept
+    unlabelled and the reason recorded, rather than the whole transcription lost."""
+    try:
+        return assign_speakers(audio, segments, job.options.min_speakers, job.options.max_speakers), None
+    except DiarizationUnavailable as e:
+        logger.warning("job %s: no speaker labels: %s", job.job_id, e.detail)
+        return segments, e.detail
 
 
 def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:

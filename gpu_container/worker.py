@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -12,7 +13,9 @@ from pydantic import ValidationError
 
 from grabadora.adapters.job_queue import JobQueue, ReceivedMessage
 from grabadora.errors import Conflict, GrabadoraError
-from grabadora.models import JobMessage
+from grabadora.models import JobMessage, TranscribeOptions
+from gpu_container import crash_hooks
+from gpu_container.ecs_runtime import TaskProtection, publish_real_time_factor
 from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
 from gpu_container.transcriber import Transcriber
 
@@ -31,6 +34,8 @@ class Worker:
         visibility_timeout: int,
         max_receives: int,
         dead_letters: JobQueue | None = None,
+        protection: TaskProtection | None = None,
+        metrics_namespace: str | None = None,
     ) -> None:
         self.queue = queue
         self.ports = ports
@@ -40,6 +45,8 @@ class Worker:
         self.visibility_timeout = visibility_timeout
         self.max_receives = max_receives
         self.dead_letters = dead_letters
+        self.protection = protection or TaskProtection(minutes=240, agent_uri="")
+        self.metrics_namespace = metrics_namespace
         self.busy = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
@@ -74,11 +81,15 @@ class Worker:
         try:
             job = JobMessage.model_validate_json(message.body)
         except ValidationError:
-            # Not a job this worker can ever read; let the redrive policy park it in the DLQ.
+            # Not a job this worker can ever read; let the redrive policy park it in the DLQ,
+            # and on the last receive fail the job it names (if any), so it does not stay queued.
             logger.error("unreadable job message %s", message.message_id)
+            if message.receive_count >= self.max_receives:
+                self._fail_unreadable(message.body)
             return
+        started = time.monotonic()
         try:
-            with self._kept_invisible(message):
+            with self.protection.held(), self._kept_invisible(message):
                 outcome = process_job(job, self.ports, self.transcriber, self.limits)
         except Conflict:
             # Another delivery of the same job is ahead of us; it will finish and acknowledge.
@@ -91,7 +102,17 @@ class Worker:
                 fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
             return
         logger.info("job %s: %s", job.job_id, outcome.value)
+        crash_hooks.crash_point("before_delete")  # a no-op unless a reliability test set it
         self.queue.delete(message.receipt_handle)
+        if outcome is Outcome.COMPLETED and self.metrics_namespace:
+            self._publish_metrics(job, time.monotonic() - started)
+
+    def _publish_metrics(self, job: JobMessage, seconds: float) -> None:
+        try:
+            duration = float(self.ports.transcripts.get(job.user_id, job.job_id).get("duration") or 0)
+        except GrabadoraError:
+            return
+        publish_real_time_factor(self.metrics_namespace, seconds, duration)
 
     def sweep_dead_letters(self) -> None:
         """Jobs whose messages died (e.g. the worker was killed each time) end `failed`, not stuck."""
@@ -103,8 +124,22 @@ class Worker:
         try:
             job = JobMessage.model_validate_json(message.body)
         except ValidationError:
+            self._fail_unreadable(message.body)
             return
         fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
+
+    def _fail_unreadable(self, body: str) -> None:
+        """Fail the job a malformed message names, when it names one (ids are all it needs)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("job_id", "user_id")):
+            return
+        job = JobMessage.model_construct(
+            job_id=data["job_id"], user_id=data["user_id"], audio_key="", options=TranscribeOptions()
+        )
+        fail_job(self.ports, job, "the job could not be read by the worker (malformed job message); please submit it again")
 
     @contextmanager
     def _kept_invisible(self, message: ReceivedMessage) -> Iterator[None]:
@@ -144,6 +179,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         publisher=EventPublisher() if settings.iot_publish else None,
         user_state=UserStateTable(),
     )
+    ports = crash_hooks.install(ports)  # unchanged unless GRABADORA_TEST_CRASH_AT is set (tests)
     transcriber = Transcriber(
         settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads
     )
@@ -156,6 +192,8 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         visibility_timeout=settings.visibility_timeout_seconds,
         max_receives=settings.max_receives,
         dead_letters=JobQueue(build_resources(settings).jobs.dlq_name),
+        protection=TaskProtection(minutes=settings.task_protection_minutes),
+        metrics_namespace=settings.metrics_namespace,
     )
 
 

@@ -15,7 +15,9 @@ from grabadora.settings import get_settings
 _lock = threading.Lock()
 
 _CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    # Standard mode backs off exponentially with jitter; 8 attempts ride out a few seconds of
+    # endpoint trouble before a job falls back to SQS redelivery.
+    retries={"mode": "standard", "max_attempts": 8},
     max_pool_connections=64,
     connect_timeout=5,
     read_timeout=30,
@@ -31,8 +33,13 @@ def _client(service: str) -> Any:
         if service == "s3":
             # SigV4 signs Content-Length into presigned PUTs, so S3 refuses a body of another size.
             kwargs["config"] = _CONFIG.merge(Config(signature_version="s3v4"))
-        if settings.aws_endpoint_url:
-            kwargs["endpoint_url"] = settings.aws_endpoint_url
+        if service == "iot-data" and settings.iot_endpoint and not settings.aws_endpoint_url:
+            # IoT data has a per-account endpoint; boto3's default host is not it.
+            iot = settings.iot_endpoint
+            kwargs["endpoint_url"] = iot if iot.startswith("https://") else f"https://{iot}"
+        endpoint = settings.s3_endpoint_url if service == "s3" and settings.s3_endpoint_url else settings.aws_endpoint_url
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
             if service == "s3":
                 # Path-style keeps presigned URLs on the emulator's host instead of bucket subdomains.
                 kwargs["config"] = kwargs["config"].merge(Config(s3={"addressing_style": "path"}))

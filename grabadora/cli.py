@@ -27,6 +27,22 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exporter(args: argparse.Namespace) -> int:
+    """The exports queue → exporter handler loop, as Lambda's event source mapping runs it on AWS."""
+    import signal
+    import threading
+
+    from grabadora.local.exporter_runner import ExporterRunner
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        ExporterRunner(stop).run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _api_url(args: argparse.Namespace) -> str:
     return args.api_url or os.environ.get("GRABADORA_API_URL", "http://127.0.0.1:8000")
 
@@ -132,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a transcription worker against the configured AWS endpoint")
     worker.set_defaults(func=_worker)
+
+    exporter = sub.add_parser("exporter", help="deliver queued exports (Notion, Trello, webhook) from the exports queue")
+    exporter.set_defaults(func=_exporter)
 
     for name, func, text in (("signup", _signup, "create an account"),):
         p = sub.add_parser(name, help=text)

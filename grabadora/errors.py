@@ -45,3 +45,11 @@ class ServiceUnavailable(GrabadoraError):
 
 class QuotaExceeded(GrabadoraError):
     """The user's monthly allowance is used up."""
+
+
+class RateLimited(GrabadoraError):
+    """Too many attempts (e.g. failed sign-ins); retry after `retry_after` seconds."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(int(retry_after), 1)

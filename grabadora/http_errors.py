@@ -17,6 +17,7 @@ STATUS_BY_ERROR: dict[type[errors.GrabadoraError], int] = {
     errors.UnsupportedMediaType: 415,
     errors.InvalidAudio: 422,
     errors.QuotaExceeded: 429,
+    errors.RateLimited: 429,
     errors.ServiceUnavailable: 503,
 }
 
@@ -30,6 +31,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             logger.warning("dependency failure", extra={"path": request.url.path, "detail": exc.detail})
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, errors.RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=status, headers=headers)
 
     app.add_exception_handler(errors.GrabadoraError, handle)

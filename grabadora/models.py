@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def utc_now() -> str:
@@ -59,6 +59,8 @@ class TranscribeOptions(BaseModel):
     title: str | None = Field(None, max_length=200)
     tags: list[str] = Field(default_factory=list, max_length=20)
     diarization: bool = False
+    min_speakers: int | None = Field(None, ge=1, le=20, description="with diarization: at least this many speakers")
+    max_speakers: int | None = Field(None, ge=1, le=20, description="with diarization: at most this many speakers")
     word_timestamps: bool = True
     task: Literal["transcribe", "translate"] = Field(
         "transcribe", description="translate: speech in any language to English text, as Whisper offers it"
@@ -72,6 +74,12 @@ class TranscribeOptions(BaseModel):
     temperature: float | None = Field(
         None, ge=0, le=1, description="sampling temperature; omit for Whisper's fallback schedule (0 → 1 when decoding fails)"
     )
+
+    @model_validator(mode="after")
+    def _speaker_bounds(self) -> TranscribeOptions:
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers must not be more than max_speakers")
+        return self
 
     @field_validator("hotwords", "initial_prompt")
     @classmethod

@@ -81,6 +81,7 @@ def build_resources(settings: Settings) -> Resources:
             settings.user_state_table,
             KeyAttribute("user_id", "S"),
             KeyAttribute("item", "S"),
+            ttl_attribute="ttl",  # sign-in throttle counters expire; settings and usage carry none
         ),
         jobs=QueueSpec(
             "JobsQueue",

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     # AWS: an endpoint URL selects the emulator or LocalStack; unset means real AWS.
     aws_endpoint_url: str | None = None
+    # S3 alone elsewhere (e.g. MinIO beside LocalStack); defaults to aws_endpoint_url.
+    s3_endpoint_url: str | None = None
     region: str = "us-east-1"
     stage: str = "dev"
 
@@ -33,6 +35,11 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_minutes: int = Field(60 * 12, gt=0)
     stream_token_minutes: int = Field(60 * 6, gt=0)
+    # Sign-in throttling: failed attempts allowed per e-mail and per client IP within a window
+    # that starts at the first failure; 0 turns a limit off.
+    login_max_failures_per_email: int = Field(10, ge=0)
+    login_max_failures_per_ip: int = Field(100, ge=0)
+    login_window_seconds: int = Field(900, gt=0)
 
     # Uploads.
     max_upload_mb: int = Field(500, gt=0)
@@ -53,11 +60,21 @@ class Settings(BaseSettings):
     max_receives: int = Field(3, gt=0)
     events_ttl_days: int = Field(30, gt=0)
     iot_publish: bool = True
+    # On AWS, the account's IoT data endpoint (`aws iot describe-endpoint --endpoint-type
+    # iot:Data-ATS`); with an emulator endpoint URL that one is used instead.
+    iot_endpoint: str | None = None
+    # CloudWatch namespace for the worker's per-job metrics (real-time factor); unset: none sent.
+    metrics_namespace: str | None = None
+    # How long one job may hold ECS task scale-in protection (renewed per job).
+    task_protection_minutes: int = Field(240, gt=0)
 
     # SSE relay.
     heartbeat_seconds: float = Field(15.0, gt=0)
     relay_poll_min_seconds: float = Field(0.05, gt=0)
     relay_poll_max_seconds: float = Field(0.1, gt=0)
+    # After this long without events a stream backs off further, up to relay_poll_idle_seconds.
+    relay_idle_after_seconds: float = Field(10.0, gt=0)
+    relay_poll_idle_seconds: float = Field(1.0, gt=0)
 
     # Local stack and CLI.
     host: str = "127.0.0.1"

@@ -61,6 +61,7 @@ class DeployConfig:
     oldest_job_alarm_seconds: int
     alarm_email: str | None
     cors_origins: list[str]
+    iot_endpoint: str | None  # `aws iot describe-endpoint --endpoint-type iot:Data-ATS`
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -89,6 +90,7 @@ class DeployConfig:
             oldest_job_alarm_seconds=int(ctx("oldestJobAlarmSeconds", 900)),
             alarm_email=ctx("alarmEmail", None),
             cors_origins=list(ctx("corsOrigins", ["*"])),
+            iot_endpoint=ctx("iotEndpoint", None),
         )
 
 

@@ -104,7 +104,9 @@ class Worker(Construct):
             environment={
                 **environment,
                 "GRABADORA_DEVICE": "cuda",
-                "GRABADORA_IOT_PUBLISH": "true",
+                # Live events go to IoT once its data endpoint is known (context iotEndpoint).
+                "GRABADORA_IOT_PUBLISH": "true" if config.iot_endpoint else "false",
+                **({"GRABADORA_IOT_ENDPOINT": config.iot_endpoint} if config.iot_endpoint else {}),
                 "GRABADORA_METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             secrets={

@@ -43,5 +43,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark each test with its tier from its folder, so `-m "not e2e"` and friends work."""
     for item in items:
         tier = Path(str(item.fspath)).relative_to(REPO / "tests").parts[0]
-        if tier in ("integration", "e2e"):
+        if tier in ("integration", "e2e", "reliability"):
             item.add_marker(getattr(pytest.mark, tier))

@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.login_throttle import LoginThrottle
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import ApiKeysTable, UserStateTable
@@ -53,7 +54,13 @@ def get_api_keys() -> ApiKeysTable:
     return ApiKeysTable()
 
 
+@lru_cache
+def get_login_throttle() -> LoginThrottle:
+    return LoginThrottle()
+
+
 UsersDep = Annotated[UsersTable, Depends(get_users)]
+ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 ApiKeysDep = Annotated[ApiKeysTable, Depends(get_api_keys)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
 LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
@@ -82,3 +89,9 @@ def get_api_caller(
 
 
 ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]
+
+
+def reset_dependencies() -> None:
+    """Forget the adapters built from earlier settings (tests that switch endpoints or names)."""
+    for cached in (get_users, get_ports, get_library_ports, get_api_keys):
+        cached.cache_clear()

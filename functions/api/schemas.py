@@ -68,6 +68,11 @@ class TranscriptPatch(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=200)
     tags: list[str] | None = Field(None, max_length=20)
     segments: list[SegmentCorrection] | None = Field(None, max_length=2000)
+    version: int | None = Field(
+        None, ge=0, le=2**53,
+        description="the `version` read; if the transcript changed since, nothing is written and the answer is 409 "
+        "(also accepted as the `If-Match` header). Without it the change is merged into the latest version.",
+    )
 
     @field_validator("title")
     @classmethod
@@ -196,6 +201,9 @@ class TranscriptDetail(TranscriptSummary):
     exports: list[ExportDelivery]
     language_probability: float | None = None
     model: str | None = None
+    speakers: list[str] = Field(default_factory=list, description="speaker labels (S1, S2, ...) when diarized")
+    diarization_error: str | None = Field(None, description="why a diarized job came out without speakers")
+    version: int = Field(0, description="bumped by every PATCH; send it back with the next PATCH to detect lost updates")
 
 
 class NotionOut(BaseModel):

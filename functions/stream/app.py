@@ -69,6 +69,8 @@ async def stream_job(
             start_after,
             min_delay=settings.relay_poll_min_seconds,
             max_delay=settings.relay_poll_max_seconds,
+            idle_after=settings.relay_idle_after_seconds,
+            idle_delay=settings.relay_poll_idle_seconds,
         ),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -20,13 +20,19 @@ async def follow_events(
     *,
     min_delay: float,
     max_delay: float,
+    idle_after: float | None = None,
+    idle_delay: float | None = None,
 ) -> AsyncIterator[JobEvent]:
     """Replay from `after_seq`, then tail the log until the job's terminal event.
 
-    While the job is quiet the relay backs off (doubling up to `max_delay`) so an idle stream
-    costs a few reads a second, and polls fast again as soon as events flow.
+    While the job is quiet the relay backs off (doubling up to `max_delay`) and polls fast again
+    as soon as events flow. Once nothing has arrived for `idle_after` seconds (a job queued
+    behind others, a stalled worker) it keeps doubling up to `idle_delay`, so a silent stream
+    costs about one read a second instead of ten.
     """
+    loop = asyncio.get_running_loop()
     delay = min_delay
+    last_activity = loop.time()
     while True:
         batch = await to_thread.run_sync(events.read, job_id, after_seq)
         for event in batch:
@@ -34,7 +40,11 @@ async def follow_events(
             yield event
             if event.type in TERMINAL_EVENTS:
                 return
-        delay = min_delay if batch else min(delay * 2, max_delay)
+        if batch:
+            delay, last_activity = min_delay, loop.time()
+        else:
+            idle = idle_after is not None and idle_delay is not None and loop.time() - last_activity >= idle_after
+            delay = min(delay * 2, max(idle_delay, max_delay) if idle else max_delay)  # type: ignore[type-var]
         await asyncio.sleep(delay)
 
 
@@ -45,9 +55,13 @@ async def follow(
     *,
     min_delay: float,
     max_delay: float,
+    idle_after: float | None = None,
+    idle_delay: float | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """`follow_events` as server-sent events, each with `id: <seq>`."""
-    async for event in follow_events(events, job_id, after_seq, min_delay=min_delay, max_delay=max_delay):
+    async for event in follow_events(
+        events, job_id, after_seq, min_delay=min_delay, max_delay=max_delay, idle_after=idle_after, idle_delay=idle_delay
+    ):
         yield ServerSentEvent(
             id=str(event.seq),
             event=event.type,

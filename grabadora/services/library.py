@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +35,7 @@ MAX_PAGE = 100
 
 _PUBLIC_FIELDS = (
     "transcript_id", "status", "title", "tags", "language", "quality_profile", "options", "duration",
-    "progress", "attempts", "error", "created_at", "updated_at", "usage",
+    "progress", "attempts", "error", "created_at", "updated_at", "usage", "speakers", "diarization_error",
 )
 _LIST_FIELDS = (
     "transcript_id", "status", "title", "tags", "language", "quality_profile", "duration", "progress",
@@ -140,8 +142,10 @@ def get_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> dic
     result = {k: item.get(k) for k in _PUBLIC_FIELDS}
     result["id"] = result.pop("transcript_id")
     result["tags"] = result["tags"] or []
+    result["speakers"] = result["speakers"] or []
     result["audio_url"] = ports.store.presign_get(item["audio_key"]) if item.get("audio_key") else None
     result["edited_at"] = item.get("edited_at")
+    result["version"] = int(item.get("version", 0))
     result["exports"] = sorted(
         ({"id": export_id, **delivery} for export_id, delivery in (item.get("exports") or {}).items()),
         key=lambda d: d["id"],
@@ -157,6 +161,10 @@ def get_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> dic
     return result
 
 
+# How often a PATCH without a version re-reads and re-applies its change after losing a race.
+_PATCH_ATTEMPTS = 10
+
+
 def update_transcript(
     ports: LibraryPorts,
     user_id: str,
@@ -165,9 +173,52 @@ def update_transcript(
     title: str | None = None,
     tags: list[str] | None = None,
     segments: dict[int, str] | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Change title and tags, and correct segment texts; later reads, downloads and exports use them."""
-    item = ports.transcripts.get(user_id, transcript_id)
+    """Change title and tags, and correct segment texts; later reads, downloads and exports use them.
+
+    Every write is conditional on the item's `version` (optimistic concurrency), so two PATCHes
+    never overwrite each other's corrections. With `expected_version`, a transcript changed since
+    that version is a `Conflict` (409); without it, a lost race re-reads and merges again.
+    """
+    for _ in range(_PATCH_ATTEMPTS):
+        item = ports.transcripts.get(user_id, transcript_id)
+        current = int(item.get("version", 0))
+        if expected_version is not None and expected_version != current:
+            raise Conflict(
+                f"the transcript changed since version {expected_version} (it is at version {current}); "
+                "reload it and apply your change again"
+            )
+        fields = _patch_fields(ports, item, title=title, tags=tags, segments=segments)
+        if not fields:
+            return get_transcript(ports, user_id, transcript_id)
+        fields["version"] = current + 1
+        condition = "#f_version = :expected"
+        if current == 0:
+            condition = f"attribute_not_exists(#f_version) OR {condition}"
+        try:
+            ports.transcripts.update_fields(
+                user_id, transcript_id, fields, condition=condition, condition_values={":expected": current}
+            )
+        except Conflict:
+            if expected_version is not None:
+                raise Conflict(
+                    f"the transcript changed since version {expected_version}; reload it and apply your change again"
+                ) from None
+            time.sleep(random.uniform(0.005, 0.05))  # someone else wrote first: merge into what they wrote
+            continue
+        return get_transcript(ports, user_id, transcript_id)
+    raise Conflict("the transcript is being changed by someone else right now; try again")
+
+
+def _patch_fields(
+    ports: LibraryPorts,
+    item: dict[str, Any],
+    *,
+    title: str | None,
+    tags: list[str] | None,
+    segments: dict[int, str] | None,
+) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if title is not None:
         fields["title"] = title
@@ -187,14 +238,13 @@ def update_transcript(
         fields["corrections"] = {str(k): v for k, v in sorted(corrections.items())}
         fields["edited_at"] = utc_now()
     if not fields:
-        return get_transcript(ports, user_id, transcript_id)
+        return fields
     if item["status"] == JobStatus.COMPLETED:
         if text is None:
             text = _document(ports, item)["text"]
         fields["search_text"] = search_text(fields.get("title", item.get("title")), fields.get("tags", item.get("tags")), text)
         fields["preview"] = preview(text)
-    ports.transcripts.update_fields(user_id, transcript_id, fields)
-    return get_transcript(ports, user_id, transcript_id)
+    return fields
 
 
 def download(ports: LibraryPorts, user_id: str, transcript_id: str, fmt: str) -> Rendered:

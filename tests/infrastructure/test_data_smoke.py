@@ -83,14 +83,25 @@ def cfn_stack(synth) -> Iterator[dict[str, str]]:
         "GRABADORA_IOT_PUBLISH": "false",
     }
     os.environ.update(names)
-    get_settings.cache_clear()
-    aws.reset_clients()
+    _forget_cached_adapters()
     yield names
     emulator.stop()
     os.environ.clear()
     os.environ.update(saved)
+    _forget_cached_adapters()
+
+
+def _forget_cached_adapters() -> None:
+    """Settings, clients and the app's cached adapters all follow the environment just set."""
+    from functions.api.deps import reset_dependencies
+    from functions.stream import app as stream_app
+    from grabadora import aws
+    from grabadora.settings import get_settings
+
     get_settings.cache_clear()
     aws.reset_clients()
+    reset_dependencies()
+    stream_app._tables.cache_clear()
 
 
 def test_cloudformation_created_what_resources_py_defines(cfn_stack, resources) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
+from functions.api.deps import reset_dependencies
 from grabadora import aws
 from grabadora.client import GrabadoraClient
 from grabadora.local.emulator import Emulator, use_emulator_credentials
@@ -44,6 +45,7 @@ def aws_endpoint() -> Iterator[str]:
     )
     get_settings.cache_clear()
     aws.reset_clients()
+    reset_dependencies()
     settings = get_settings()
     provision(build_resources(settings), settings.region)
     yield url

@@ -213,3 +213,23 @@ def test_hotwords_and_an_initial_prompt_steer_the_vocabulary(client: GrabadoraCl
     with pytest.raises(ApiError) as caught:
         client.transcribe(client.upload(path), task="summarise")
     assert caught.value.status == 422 and "task" in str(caught.value.detail)
+
+
+def test_diarization_labels_every_word_and_the_subtitles(client: GrabadoraClient, worker, audio_dir, references) -> None:
+    # Given the three-speaker recording, sent with diarization on
+    job = client.transcribe(client.upload(str(audio_dir / "pv_leopard_diarization_test.wav")), diarization=True)
+    drain(worker)
+    transcript = client.get_transcript(job["job_id"])
+    # Then every word and segment carries a speaker, S1 first, and more than one speaker is found
+    words = [w for s in transcript["segments"] for w in s["words"]]
+    assert words and all(w["speaker"] for w in words) and all(s["speaker"] for s in transcript["segments"])
+    assert words[0]["speaker"] == "S1" and len(transcript["speakers"]) >= 2
+    # And the first reference speaker's words ("and so it begins") share one label, unlike the last's
+    first, last = words[0]["speaker"], words[-1]["speaker"]
+    assert first != last
+    # And the subtitles name the speakers
+    assert "S1:" in client.download(job["job_id"], "srt").text
+    # And impossible bounds are a 422 naming them
+    with pytest.raises(ApiError) as caught:
+        client.transcribe(client.upload(str(audio_dir / "fw_jfk.flac")), diarization=True, min_speakers=3, max_speakers=2)
+    assert caught.value.status == 422 and "min_speakers" in str(caught.value.detail)

@@ -76,3 +76,25 @@ def test_the_development_keys_are_refused_outside_the_dev_stage() -> None:
         Settings(stage="prod", jwt_secret_key="a-real-secret-of-enough-length-0123456789")
     # And with both set it loads
     Settings(stage="prod", jwt_secret_key="a-real-secret-of-enough-length-0123456789", secrets_key=Fernet.generate_key().decode())
+
+
+def test_s3_can_point_elsewhere_than_the_other_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grabadora import aws
+    from grabadora.settings import get_settings
+
+    # Given LocalStack for everything and MinIO for S3
+    monkeypatch.setenv("GRABADORA_AWS_ENDPOINT_URL", "http://localstack:4566")
+    monkeypatch.setenv("GRABADORA_S3_ENDPOINT_URL", "http://minio:9000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    get_settings.cache_clear()
+    aws.reset_clients()
+    try:
+        # Then S3 goes to MinIO and SQS to LocalStack (building clients makes no request)
+        assert aws.client("s3").meta.endpoint_url == "http://minio:9000"
+        assert aws.client("sqs").meta.endpoint_url == "http://localstack:4566"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        aws.reset_clients()

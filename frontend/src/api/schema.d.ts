@@ -622,6 +622,18 @@ export interface components {
              * @default null
              */
             language: string | null;
+            /**
+             * Max Speakers
+             * @description with diarization: at most this many speakers
+             * @default null
+             */
+            max_speakers: number | null;
+            /**
+             * Min Speakers
+             * @description with diarization: at least this many speakers
+             * @default null
+             */
+            min_speakers: number | null;
             /** @default balanced */
             profile: components["schemas"]["QualityProfile"];
             /** Tags */
@@ -663,6 +675,11 @@ export interface components {
             audio_url?: string | null;
             /** Created At */
             created_at?: string | null;
+            /**
+             * Diarization Error
+             * @description why a diarized job came out without speakers
+             */
+            diarization_error?: string | null;
             /** Duration */
             duration?: number | null;
             /** Edited At */
@@ -694,6 +711,11 @@ export interface components {
             quality_profile?: string | null;
             /** Segments */
             segments: components["schemas"]["SegmentOut"][];
+            /**
+             * Speakers
+             * @description speaker labels (S1, S2, ...) when diarized
+             */
+            speakers?: string[];
             status: components["schemas"]["JobStatus"];
             /** Tags */
             tags: string[];
@@ -707,6 +729,12 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Version
+             * @description bumped by every PATCH; send it back with the next PATCH to detect lost updates
+             * @default 0
+             */
+            version: number;
         };
         /** TranscriptPage */
         TranscriptPage: {
@@ -729,6 +757,11 @@ export interface components {
             tags?: string[] | null;
             /** Title */
             title?: string | null;
+            /**
+             * Version
+             * @description the `version` read; if the transcript changed since, nothing is written and the answer is 409 (also accepted as the `If-Match` header). Without it the change is merged into the latest version.
+             */
+            version?: number | null;
         };
         /** TranscriptSummary */
         TranscriptSummary: {
@@ -977,6 +1010,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description Too many failed sign-ins (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1333,7 +1373,10 @@ export interface operations {
     update_transcript_transcripts__transcript_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the transcript's `version`, e.g. "3" */
+                "if-match"?: string | null;
+            };
             path: {
                 transcript_id: string;
             };
@@ -1356,6 +1399,13 @@ export interface operations {
             };
             /** @description No such transcript for this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Changed since the `version` (or `If-Match`) sent */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from functions.api.deps import SettingsDep, UsersDep
+from functions.api.deps import SettingsDep, ThrottleDep, UsersDep
 from functions.api.schemas import SignupRequest, TokenOut, UserOut
 from grabadora.services import accounts
 
@@ -20,8 +20,21 @@ def signup(body: SignupRequest, users: UsersDep) -> dict:
     return accounts.sign_up(users, body.email, body.password)
 
 
-@router.post("/token", response_model=TokenOut, responses={401: {"description": "Wrong credentials"}})
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], users: UsersDep, settings: SettingsDep) -> TokenOut:
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Too many failed sign-ins (see Retry-After)"}},
+)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    users: UsersDep,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
+    request: Request,
+) -> TokenOut:
     """Exchange e-mail (as `username`) and password for a bearer token."""
-    access_token, expires_in = accounts.sign_in(users, settings, form.username, form.password)
+    access_token, expires_in = accounts.sign_in(
+        users, settings, form.username, form.password,
+        throttle=throttle, client_ip=request.client.host if request.client else None,
+    )
     return TokenOut(access_token=access_token, expires_in=expires_in)

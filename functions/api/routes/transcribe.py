@@ -56,9 +56,13 @@ _OPENAPI_BODY = {
 
 
 def _validation_error(error: ValidationError, where: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{**e, "loc": (where, *e["loc"])} for e in error.errors(include_url=False, include_context=False)]
-    )
+    def safe(e: dict) -> dict:
+        # A body that is not UTF-8 comes back as bytes in `input`, which the 422 cannot encode (was a 500).
+        if isinstance(e.get("input"), bytes):
+            e = {**e, "input": e["input"][:200].decode("utf-8", "replace")}
+        return {**e, "loc": (where, *e["loc"])}
+
+    return RequestValidationError([safe(e) for e in error.errors(include_url=False, include_context=False)])
 
 
 @router.post("/transcribe", status_code=202, response_model=JobOut, openapi_extra=_OPENAPI_BODY)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from functions.api.deps import CurrentUser, LibraryDep, SettingsDep
 from functions.api.schemas import ExportDelivery, ExportRequest, TranscriptDetail, TranscriptPage, TranscriptPatch
+from grabadora.errors import InvalidInput
 from grabadora.models import JobStatus
 from grabadora.services import library
 
@@ -48,9 +49,25 @@ async def get_transcript(
     return result
 
 
-@router.patch("/{transcript_id}", responses=NOT_FOUND, response_model=TranscriptDetail)
-async def update_transcript(transcript_id: str, body: TranscriptPatch, user: CurrentUser, ports: LibraryDep) -> dict:
+@router.patch(
+    "/{transcript_id}",
+    responses={**NOT_FOUND, 409: {"description": "Changed since the `version` (or `If-Match`) sent"}},
+    response_model=TranscriptDetail,
+)
+async def update_transcript(
+    transcript_id: str,
+    body: TranscriptPatch,
+    user: CurrentUser,
+    ports: LibraryDep,
+    if_match: Annotated[str | None, Header(max_length=40, description="the transcript's `version`, e.g. \"3\"")] = None,
+) -> dict:
     """Change the title or tags, or correct segment texts; downloads and exports use the corrections."""
+    expected = body.version
+    if expected is None and if_match is not None:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if not (tag.isascii() and tag.isdigit()) or len(tag) > 16:
+            raise InvalidInput("If-Match: expected the transcript's version, e.g. \"3\"")
+        expected = int(tag)
     return await run_in_threadpool(
         lambda: library.update_transcript(
             ports,
@@ -59,6 +76,7 @@ async def update_transcript(transcript_id: str, body: TranscriptPatch, user: Cur
             title=body.title,
             tags=body.tags,
             segments={s.id: s.text for s in body.segments} if body.segments else None,
+            expected_version=expected,
         )
     )
 

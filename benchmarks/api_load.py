@@ -1,0 +1,220 @@
+"""API under load: p50/p99 and errors for POST /uploads, POST /transcribe and GET /transcripts.
+
+    .venv/bin/python benchmarks/api_load.py [--quick] [--seconds S] [--concurrency N] [--output FILE]
+
+`grabadora dev --no-worker` (emulator + API + relay in one process, no worker, so queued jobs
+only pile up in SQS) runs in a subprocess; this process is the load generator: N concurrent
+httpx async clients (closed loop: each sends its next request as soon as the last one answered),
+each signed in as its own user, for a bounded time per endpoint, one endpoint after the other:
+
+  POST /uploads      {filename, content_type, size}: a presigned PUT
+  POST /transcribe   {upload_id} for uploads made in the first phase (their bytes PUT untimed in
+                     between), so every request queues a real job
+  GET /transcripts   the caller's newest 20 (each user then has tens of transcripts)
+
+Latency is per request, from send to the full response; an error is any status other than the
+endpoint's success code, or a transport failure. Throughput = requests / seconds, which with a
+closed loop fixes the latency (Little's law: mean latency ≈ N / throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+
+from benchmarks._common import AUDIO_DIR, command_line, dev_stack, log, machine_lines, percentile, verdict  # noqa: E402
+
+FILE = AUDIO_DIR / "deepspeech_LDC93S1_pcms16le_1_8000.wav"  # 47 KB
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+async def sign_up(client: httpx.AsyncClient, i: int) -> dict[str, str]:
+    email = f"load-{i}-{uuid.uuid4().hex[:6]}@example.com"
+    password = "una clave de carga larga"
+    r = await client.post("/auth/signup", json={"email": email, "password": password})
+    r.raise_for_status()
+    r = await client.post("/auth/token", data={"username": email, "password": password})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noqa: ANN001
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+
+    async def loop(make_request) -> None:  # noqa: ANN001
+        while time.perf_counter() < deadline:
+            go = await make_request()
+            if go is False:
+                return
+
+    await asyncio.gather(*(loop(w) for w in workers))
+    phase.seconds = time.perf_counter() - started
+
+
+async def timed(phase: Phase, expect: int, send) -> httpx.Response | None:  # noqa: ANN001
+    t0 = time.perf_counter()
+    try:
+        r = await send()
+    except httpx.HTTPError as e:
+        phase.latencies.append(time.perf_counter() - t0)
+        phase.error(type(e).__name__)
+        return None
+    phase.latencies.append(time.perf_counter() - t0)
+    if r.status_code != expect:
+        phase.error(f"HTTP {r.status_code}")
+        return None
+    return r
+
+
+async def load(url: str, concurrency: int, seconds: float) -> list[Phase]:
+    body = FILE.read_bytes()
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+        auths = []
+        for i in range(concurrency):  # sequential: scrypt is deliberately slow; not timed
+            auths.append(await sign_up(client, i))
+        uploads: list[list[dict]] = [[] for _ in range(concurrency)]
+
+        # 1. POST /uploads
+        up = Phase("POST /uploads")
+
+        def uploader(i: int):  # noqa: ANN202
+            async def one() -> None:
+                payload = {"filename": FILE.name, "content_type": "audio/wav", "size": len(body)}
+                r = await timed(up, 201, lambda: client.post("/uploads", json=payload, headers=auths[i]))
+                if r is not None:
+                    uploads[i].append(r.json())
+
+            return one
+
+        log(f"  POST /uploads for {seconds:.0f} s ...")
+        await run_phase(up, [uploader(i) for i in range(concurrency)], seconds)
+
+        # The bytes, untimed (S3 PUTs to the emulator are not the API's latency).
+        log(f"  PUT {sum(map(len, uploads))} uploads' bytes (untimed) ...")
+        sem = asyncio.Semaphore(concurrency)
+
+        async def put(u: dict) -> None:
+            async with sem:
+                r = await client.put(u["url"], content=body, headers={**u["headers"], "Content-Length": str(len(body))})
+                r.raise_for_status()
+
+        await asyncio.gather(*(put(u) for us in uploads for u in us))
+
+        # 2. POST /transcribe, each on a fresh upload
+        tr = Phase("POST /transcribe")
+
+        def transcriber(i: int):  # noqa: ANN202
+            async def one() -> bool:
+                if not uploads[i]:
+                    return False  # this client ran out of uploads
+                u = uploads[i].pop()
+                await timed(tr, 202, lambda: client.post("/transcribe", json={"upload_id": u["upload_id"]}, headers=auths[i]))
+                return True
+
+            return one
+
+        log(f"  POST /transcribe for up to {seconds:.0f} s ...")
+        await run_phase(tr, [transcriber(i) for i in range(concurrency)], seconds)
+
+        # 3. GET /transcripts
+        ls = Phase("GET /transcripts")
+
+        def lister(i: int):  # noqa: ANN202
+            async def one() -> None:
+                await timed(ls, 200, lambda: client.get("/transcripts", params={"limit": 20}, headers=auths[i]))
+
+            return one
+
+        log(f"  GET /transcripts for {seconds:.0f} s ...")
+        await run_phase(ls, [lister(i) for i in range(concurrency)], seconds)
+        return [up, tr, ls]
+
+
+def report(phases: list[Phase], concurrency: int, seconds: float) -> list[str]:
+    lines = [
+        f"## API under load (issue 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint",
+        "",
+        *machine_lines(),
+        f"- command: `{command_line()}`",
+        "",
+        "| endpoint | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | errors | Little's law N/throughput (ms) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in phases:
+        n = len(p.latencies)
+        rps = n / p.seconds if p.seconds else 0
+        errs = sum(p.errors.values())
+        detail = f" ({', '.join(f'{k}: {v}' for k, v in p.errors.items())})" if errs else ""
+        lines.append(
+            f"| {p.name} | {n} | {rps:.0f} | {percentile(p.latencies, 50) * 1000:.0f} | {percentile(p.latencies, 99) * 1000:.0f} "
+            f"| {max(p.latencies) * 1000:.0f} | {errs}{detail} | {concurrency / rps * 1000 if rps else float('nan'):.0f} |"
+        )
+    worst = max(percentile(p.latencies, 99) * 1000 for p in phases)
+    errors = sum(sum(p.errors.values()) for p in phases)
+    mean = statistics.mean(x for p in phases for x in p.latencies) * 1000
+    lines += [
+        "",
+        "Closed loop from a second process on 127.0.0.1 (httpx async); the stack (API + relay + moto's server, one Python "
+        f"process) has no worker. Mean latency over all requests {mean:.0f} ms.",
+        f"- targets: p99 ≤ 100 ms: {verdict(worst, 100)} (worst endpoint {worst:.0f} ms); zero errors: {'met' if errors == 0 else 'MISSED'} ({errors})",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 s per endpoint")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    seconds = 5.0 if args.quick else args.seconds
+    workdir = Path(tempfile.mkdtemp(prefix="grabadora-bench-api-"))
+    stack, _endpoint = dev_stack(workdir)
+    ok = False
+    try:
+        log(f"starting grabadora dev --no-worker (logs in {workdir}) ...")
+        stack.start()
+        phases = asyncio.run(load(stack.url, args.concurrency, seconds))
+        ok = True
+    finally:
+        stack.stop()
+        if not ok:
+            log(stack.log_tail())
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    markdown = "\n".join(report(phases, args.concurrency, seconds))
+    print(markdown)
+    if args.output:
+        args.output.write_text(markdown + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
