@@ -394,7 +394,7 @@ export interface components {
              * Scope
              * @default
              */
-            scope: string;
+            scope?: string;
             /** Username */
             username: string;
         };
@@ -404,7 +404,7 @@ export interface components {
              * Attempts
              * @default 0
              */
-            attempts: number;
+            attempts?: number;
             /** Created At */
             created_at?: string | null;
             /** Delivered At */
@@ -525,7 +525,7 @@ export interface components {
              * Token Set
              * @default false
              */
-            token_set: boolean;
+            token_set?: boolean;
         };
         /** NotionSettings */
         NotionSettings: {
@@ -561,7 +561,7 @@ export interface components {
              * Edited
              * @default false
              */
-            edited: boolean;
+            edited?: boolean;
             /** Id */
             id: number;
             /** Speaker */
@@ -595,7 +595,7 @@ export interface components {
              * Token Type
              * @default bearer
              */
-            token_type: string;
+            token_type?: string;
         };
         /** TranscribeRequest */
         TranscribeRequest: {
@@ -603,39 +603,39 @@ export interface components {
              * Diarization
              * @default false
              */
-            diarization: boolean;
+            diarization?: boolean;
             /**
              * Hotwords
              * @description words to favour, space-separated (names, jargon: 'ComfyUI Grabadora')
              * @default null
              */
-            hotwords: string | null;
+            hotwords?: string | null;
             /**
              * Initial Prompt
              * @description text the model reads as if it came before the audio: spelling, style, vocabulary
              * @default null
              */
-            initial_prompt: string | null;
+            initial_prompt?: string | null;
             /**
              * Language
              * @description a language code Whisper knows (es, en, ...); omit to detect
              * @default null
              */
-            language: string | null;
+            language?: string | null;
             /**
              * Max Speakers
              * @description with diarization: at most this many speakers
              * @default null
              */
-            max_speakers: number | null;
+            max_speakers?: number | null;
             /**
              * Min Speakers
              * @description with diarization: at least this many speakers
              * @default null
              */
-            min_speakers: number | null;
+            min_speakers?: number | null;
             /** @default balanced */
-            profile: components["schemas"]["QualityProfile"];
+            profile?: components["schemas"]["QualityProfile"];
             /** Tags */
             tags?: string[];
             /**
@@ -644,25 +644,25 @@ export interface components {
              * @default transcribe
              * @enum {string}
              */
-            task: "transcribe" | "translate";
+            task?: "transcribe" | "translate";
             /**
              * Temperature
              * @description sampling temperature; omit for Whisper's fallback schedule (0 → 1 when decoding fails)
              * @default null
              */
-            temperature: number | null;
+            temperature?: number | null;
             /**
              * Title
              * @default null
              */
-            title: string | null;
+            title?: string | null;
             /** Upload Id */
             upload_id: string;
             /**
              * Word Timestamps
              * @default true
              */
-            word_timestamps: boolean;
+            word_timestamps?: boolean;
         };
         /** TranscriptDetail */
         TranscriptDetail: {
@@ -734,7 +734,7 @@ export interface components {
              * @description bumped by every PATCH; send it back with the next PATCH to detect lost updates
              * @default 0
              */
-            version: number;
+            version?: number;
         };
         /** TranscriptPage */
         TranscriptPage: {
@@ -800,14 +800,14 @@ export interface components {
              * Key Set
              * @default false
              */
-            key_set: boolean;
+            key_set?: boolean;
             /** List Id */
             list_id?: string | null;
             /**
              * Token Set
              * @default false
              */
-            token_set: boolean;
+            token_set?: boolean;
         };
         /** TrelloSettings */
         TrelloSettings: {
@@ -897,7 +897,7 @@ export interface components {
              * Secret Set
              * @default false
              */
-            secret_set: boolean;
+            secret_set?: boolean;
             /** Url */
             url?: string | null;
         };

@@ -7,6 +7,7 @@ import { useRecorder, type Recording } from "../hooks/useRecorder";
 import { useTranscription } from "../hooks/useTranscription";
 import { useI18n, type MessageKey } from "../i18n";
 import { clock } from "../lib/format";
+import { forgetRecording, keepRecording, pendingRecordings, type PendingRecording } from "../lib/pendingRecordings";
 
 const ERRORS: Record<string, MessageKey> = {
   denied: "rec.denied",
@@ -30,7 +31,8 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
   const rec = useRecorder();
   const job = useTranscription();
   const [choices, setChoices] = useState<TranscribeChoices>(defaultChoices);
-  const [recording, setRecording] = useState<Recording | null>(null);
+  const [recording, setRecording] = useState<(Recording & { id: string }) | null>(null);
+  const [pending, setPending] = useState<PendingRecording[]>([]);
   const active = rec.state === "recording" || rec.state === "paused";
   const unsent = recording !== null && job.phase === "upload-failed";
 
@@ -45,11 +47,33 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
     return () => window.removeEventListener("beforeunload", warn);
   }, [unsent, active]);
 
+  // Recordings a closed tab or a failed upload left behind, from this browser's storage.
+  useEffect(() => {
+    pendingRecordings().then(setPending, () => setPending([]));
+  }, []);
+
+  /** Upload a kept recording; once the upload has succeeded it is no longer kept. */
+  async function send(item: { id: string; blob: Blob; filename: string }) {
+    if (await job.start(item.blob, item.filename, choices)) {
+      await forgetRecording(item.id).catch(() => undefined);
+      setPending((list) => list.filter((p) => p.id !== item.id));
+    }
+  }
+
   async function stopAndSend() {
     const result = await rec.stop();
     if (!result) return;
-    setRecording(result);
-    await job.start(result.blob, result.filename, choices);
+    const kept = { ...result, id: crypto.randomUUID() };
+    setRecording(kept);
+    // Stored before the upload starts, so nothing between here and S3 can lose it.
+    await keepRecording({ ...kept, createdAt: Date.now() }).catch(() => undefined);
+    await send(kept);
+  }
+
+  async function discard(item: PendingRecording) {
+    if (!window.confirm(t("rec.discardConfirm"))) return;
+    await forgetRecording(item.id).catch(() => undefined);
+    setPending((list) => list.filter((p) => p.id !== item.id));
   }
 
   function startNew() {
@@ -110,13 +134,38 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
           <div className="alert warn" role="alert">
             <p>{t("rec.failedKept")}</p>
             <div className="actions">
-              <button type="button" className="primary" onClick={() => void job.start(recording.blob, recording.filename, choices)}>
+              <button type="button" className="primary" onClick={() => void send(recording)}>
                 {t("common.retry")}
               </button>
               <button type="button" onClick={() => saveBlob(recording.blob, recording.filename)}>
                 {t("rec.download")}
               </button>
             </div>
+          </div>
+        )}
+        {pending.filter((p) => p.id !== recording?.id).length > 0 && (
+          <div className="pending" aria-label={t("rec.pending")}>
+            <h2 className="small-title">{t("rec.pending")}</h2>
+            <ul>
+              {pending
+                .filter((p) => p.id !== recording?.id)
+                .map((p) => (
+                  <li key={p.id}>
+                    <span>
+                      {new Date(p.createdAt).toLocaleString()} · {clock(p.seconds)}
+                    </span>
+                    <button type="button" className="small-btn" onClick={() => void send(p)} disabled={job.phase === "uploading"}>
+                      {t("rec.sendPending")}
+                    </button>
+                    <button type="button" className="small-btn" onClick={() => saveBlob(p.blob, p.filename)}>
+                      {t("rec.download")}
+                    </button>
+                    <button type="button" className="small-btn" onClick={() => void discard(p)}>
+                      {t("rec.discard")}
+                    </button>
+                  </li>
+                ))}
+            </ul>
           </div>
         )}
         <details className="more-options">
