@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +37,7 @@ if str(REPO) not in sys.path:
 
 import httpx  # noqa: E402
 
-from benchmarks._common import AUDIO_DIR, command_line, dev_stack, log, machine_lines, percentile, verdict  # noqa: E402
+from benchmarks._common import AUDIO_DIR, BIN, command_line, dev_stack, log, machine_lines, percentile, verdict  # noqa: E402
 
 FILE = AUDIO_DIR / "deepspeech_LDC93S1_pcms16le_1_8000.wav"  # 47 KB
 
@@ -62,7 +63,18 @@ async def sign_up(client: httpx.AsyncClient, i: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+PROFILE: dict = {}  # {"pid": stack pid, "dir": Path} when --py-spy is given
+
+
 async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noqa: ANN001
+    spy = None
+    if PROFILE:
+        out = PROFILE["dir"] / (phase.name.replace(" ", "_").replace("/", "") + ".txt")
+        spy = subprocess.Popen(
+            [str(BIN / "py-spy"), "record", "-p", str(PROFILE["pid"]), "-d", str(max(1, int(seconds) - 1)), "-r", "50", "-f", "raw", "-o", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
 
@@ -74,6 +86,8 @@ async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noq
 
     await asyncio.gather(*(loop(w) for w in workers))
     phase.seconds = time.perf_counter() - started
+    if spy is not None:
+        spy.wait()
 
 
 async def timed(phase: Phase, expect: int, send) -> httpx.Response | None:  # noqa: ANN001
@@ -193,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--py-spy", type=Path, default=None, help="profile the stack during each phase (py-spy raw output here)")
     args = parser.parse_args(argv)
     seconds = 5.0 if args.quick else args.seconds
     workdir = Path(tempfile.mkdtemp(prefix="grabadora-bench-api-"))
@@ -201,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"starting grabadora dev --no-worker (logs in {workdir}) ...")
         stack.start()
+        if args.py_spy:
+            args.py_spy.mkdir(parents=True, exist_ok=True)
+            PROFILE.update(pid=stack.pid, dir=args.py_spy)
         phases = asyncio.run(load(stack.url, args.concurrency, seconds))
         ok = True
     finally:

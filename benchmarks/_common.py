@@ -1,0 +1,234 @@
+"""Helpers shared by the benchmarks: statistics, the machine, and starting local processes.
+
+The statistics here are pure (tests/unit/test_bench_stats.py covers them); the process helpers
+start `grabadora dev` or a lone relay in their own session so only we ever signal them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+AUDIO_DIR = Path(os.environ.get("GRABADORA_BENCH_AUDIO", "/work/shared/audio"))
+# Every process of one benchmark signs and checks tokens with the same key.
+JWT_SECRET = "grabadora-bench-secret-key-not-for-production-use-0123456789"
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], p: float) -> float:
+    """The p-th percentile (0..100) by linear interpolation between closest ranks (numpy's default).
+
+    NaN for no values.
+    """
+    data = sorted(values)
+    if not data:
+        return math.nan
+    if not 0 <= p <= 100:
+        raise ValueError("p must be between 0 and 100")
+    rank = (len(data) - 1) * p / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (rank - low)
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+    """count, p50, p99 and max of durations given in seconds, in milliseconds."""
+    return {
+        "n": len(seconds),
+        "p50": percentile(seconds, 50) * 1000,
+        "p99": percentile(seconds, 99) * 1000,
+        "max": (max(seconds) * 1000) if seconds else math.nan,
+    }
+
+
+def per_minute(count: int, seconds: float) -> float:
+    """A count over `seconds` as a rate per minute (NaN when no time passed)."""
+    return count * 60 / seconds if seconds > 0 else math.nan
+
+
+def verdict(value: float, target: float) -> str:
+    """'met' / 'MISSED' for an at-most target."""
+    return "met" if value <= target else "MISSED"
+
+
+# --- machine and command ----------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def machine_lines() -> list[str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    nproc = os.cpu_count()
+    try:
+        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip())
+    except (OSError, ValueError):
+        pass
+    return [
+        f"- machine: nproc {nproc}, CPU {cpu}, load average at start {load} (shared machine)",
+        f"- python {platform.python_version()}, date {time.strftime('%Y-%m-%d %H:%M %Z')}",
+    ]
+
+
+def command_line() -> str:
+    python = sys.executable
+    try:
+        rel = os.path.relpath(python)
+        if not rel.startswith(".."):
+            python = rel
+    except ValueError:
+        pass
+    return shlex.join([python, *sys.argv])
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without GRABADORA_/AWS_ settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRABADORA_", "AWS_"))}
+    env["GRABADORA_JWT_SECRET_KEY"] = JWT_SECRET
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+class Service:
+    """A subprocess serving HTTP on 127.0.0.1:port, in its own session; stopped with SIGINT."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, workdir: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.workdir = workdir
+        self.log_path = workdir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, health: str = "/healthz", timeout: float = 300) -> float:
+        started = time.perf_counter()
+        with open(self.log_path, "w") as out:
+            # cwd: a scratch directory, so no stray .env changes the settings.
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.process.returncode}):\n{self.log_tail()}")
+            try:
+                if httpx.get(self.url + health, timeout=1).status_code < 500:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError(f"{self.name} did not start in {timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.2)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self, timeout: float = 20) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log(f"warning: {self.name} ignored SIGINT for {timeout:.0f} s; killing it")
+            self.process.kill()
+            return self.process.wait()
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def dev_stack(workdir: Path, *, worker: bool = False, model: str | None = None) -> tuple[Service, str]:
+    """`grabadora dev` (emulator + API + relay [+ worker]) on free ports; returns it and the AWS endpoint."""
+    port, emulator_port = free_port(), free_port()
+    env = clean_env(GRABADORA_PORT=str(port), GRABADORA_EMULATOR_PORT=str(emulator_port))
+    argv = [str(BIN / "grabadora"), "dev"]
+    if model:
+        argv += ["--model", model]
+        env["GRABADORA_WHISPER_MODEL"] = model
+    if not worker:
+        argv.append("--no-worker")
+    return Service("stack", argv, env, port, workdir), f"http://127.0.0.1:{emulator_port}"
+
+
+def lone_relay(workdir: Path, aws_endpoint: str, **settings: str) -> Service:
+    """The SSE relay app alone under uvicorn (as the Lambda Web Adapter runs it), instrumented
+    by benchmarks/_relay_app.py so it can report its DynamoDB reads."""
+    port = free_port()
+    env = clean_env(
+        GRABADORA_AWS_ENDPOINT_URL=aws_endpoint,
+        AWS_ACCESS_KEY_ID="grabadora-local",
+        AWS_SECRET_ACCESS_KEY="grabadora-local",
+        **settings,
+    )
+    argv = [
+        sys.executable, "-m", "uvicorn", "--factory", "benchmarks._relay_app:create_app",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    return Service("relay", argv, env, port, workdir)
+
+
+def use_endpoint(aws_endpoint: str) -> None:
+    """Point this process's adapters (grabadora.aws) at the emulator."""
+    from grabadora import aws
+    from grabadora.settings import get_settings
+
+    os.environ["GRABADORA_AWS_ENDPOINT_URL"] = aws_endpoint
+    os.environ["GRABADORA_JWT_SECRET_KEY"] = JWT_SECRET
+    os.environ["AWS_ACCESS_KEY_ID"] = "grabadora-local"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "grabadora-local"
+    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+    get_settings.cache_clear()
+    aws.reset_clients()

@@ -1,0 +1,432 @@
+"""SSE relay: commit → client latency, 200 concurrent streams, and DynamoDB reads per minute.
+
+    .venv/bin/python benchmarks/relay.py [--quick] [--output FILE]
+
+Processes (all on 127.0.0.1):
+  stack    `grabadora dev --no-worker`: moto's server (the AWS endpoint) and the API; untouched
+           here except as the emulator.
+  relay    the relay app alone under uvicorn (functions.stream.app.create_app, as the Lambda Web
+           Adapter runs it), wrapped by benchmarks/_relay_app.py to count its `EventsTable.read`
+           calls (one DynamoDB Query each) and report its RSS.
+  clients  a separate process of httpx async SSE clients (`--clients` mode of this script), each
+           following `GET /transcribe/{job_id}?token=…` and stamping every event's receipt.
+  driver   this process: creates the transcript items (`TranscriptsTable.create`) and stream
+           tokens (`auth.issue_stream_token`), and plays the worker: one
+           `EventsTable.append` transaction per "segment" of N word deltas + 1 progress event,
+           as gpu_container/job.py commits them, stamping each transaction's commit time (when
+           append returns). latency = receipt − commit, per event.
+
+Scenarios:
+  latency  1 client, 1 job, ≥ 1,000 events (segments of 10 words every 0.25 s), then `completed`.
+  fanout   200 clients on 200 jobs at once (one viewer per job), 2 segments + `completed` each; every event of
+           every stream must arrive; memory per stream = relay RSS delta (all connected − before) / 200.
+  quiet    1 client on a job that writes nothing for --quiet-seconds: the relay's reads per
+           minute while a job is silent (e.g. queued behind others, or the first window decoding).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+
+from benchmarks._common import (  # noqa: E402
+    command_line,
+    dev_stack,
+    lone_relay,
+    log,
+    machine_lines,
+    per_minute,
+    percentile,
+    summary_ms,
+    use_endpoint,
+    verdict,
+)
+
+WORDS_PER_SEGMENT = 10
+
+
+# --- clients (a separate process) ------------------------------------------------------------
+
+
+async def _follow(client: httpx.AsyncClient, url: str, job: str, out: list, connected: asyncio.Event, counter: list) -> None:
+    seq = event = None
+    try:
+        async with client.stream("GET", url, headers={"Accept": "text/event-stream"}) as response:
+            if response.status_code != 200:
+                out.append({"job": job, "error": f"HTTP {response.status_code}"})
+                counter[0] += 1
+                if counter[0] >= counter[1]:
+                    connected.set()
+                return
+            counter[0] += 1
+            if counter[0] >= counter[1]:
+                connected.set()
+            async for line in response.aiter_lines():
+                if line.startswith("id:"):
+                    seq = int(line[3:].strip())
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line == "" and seq is not None:
+                    out.append({"job": job, "seq": seq, "type": event, "t": time.time()})
+                    if event in ("completed", "error"):
+                        return
+                    seq = event = None
+    except Exception as e:  # noqa: BLE001 - reported as a lost stream
+        out.append({"job": job, "error": repr(e)})
+
+
+async def _clients_main(spec_path: Path, out_path: Path) -> None:
+    spec = json.loads(spec_path.read_text())
+    out: list = []
+    connected = asyncio.Event()
+    counter = [0, len(spec["streams"])]
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(300, connect=60), limits=limits) as client:
+        tasks = [asyncio.create_task(_follow(client, s["url"], s["job"], out, connected, counter)) for s in spec["streams"]]
+        await connected.wait()
+        print("connected", flush=True)  # the driver starts writing only now: live, not replay
+        await asyncio.gather(*tasks)
+    out_path.write_text("\n".join(json.dumps(r) for r in out) + "\n")
+
+
+# --- driver ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    name: str
+    jobs: list[str]
+    commits: dict[tuple[str, int], float] = field(default_factory=dict)  # (job, seq) -> commit time
+    received: list[dict] = field(default_factory=list)
+    streamed_s: float = 0.0
+    reads: int = 0
+    rss_before_kib: int = 0
+    rss_connected_kib: int = 0
+
+
+class Driver:
+    def __init__(self, relay_url: str, workdir: Path) -> None:
+        from grabadora.adapters.events_table import EventsTable
+        from grabadora.adapters.transcripts_table import TranscriptsTable
+
+        self.relay_url = relay_url
+        self.workdir = workdir
+        self.events = EventsTable()
+        self.transcripts = TranscriptsTable()
+        self.user_id = "bench-" + uuid.uuid4().hex[:12]
+
+    def new_job(self) -> tuple[str, str]:
+        from grabadora import auth
+        from grabadora.ids import new_id
+        from grabadora.settings import get_settings
+
+        job_id = new_id()
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.transcripts.create(
+            {"user_id": self.user_id, "transcript_id": job_id, "status": "processing", "title": "bench", "created_at": now, "updated_at": now}
+        )
+        token = auth.issue_stream_token(get_settings(), self.user_id, job_id)
+        return job_id, f"{self.relay_url}/transcribe/{job_id}?token={token}"
+
+    def stats(self) -> dict:
+        return httpx.get(f"{self.relay_url}/_bench/stats", timeout=30).json()
+
+    def commit_segment(self, sc: Scenario, job: str, seq: int, seg: int, final: bool = False) -> int:
+        from grabadora.models import JobEvent
+
+        if final:
+            items = [("completed", {"job_id": job, "transcript_key": "bench", "language": "es", "duration": 1.0, "quality_profile": "balanced"})]
+        else:
+            t = seg * 3.0
+            items = [("delta", {"text": f" palabra{i}", "t0": t + i * 0.3, "t1": t + i * 0.3 + 0.25}) for i in range(WORDS_PER_SEGMENT)]
+            items.append(("progress", {"progress": 0.5, "processed_s": t + 3.0, "duration_s": 600.0}))
+        events = [JobEvent(job_id=job, seq=seq + i, type=k, data=d) for i, (k, d) in enumerate(items)]
+        self.events.append(events, segment=None if final else seg)
+        now = time.time()
+        for e in events:
+            sc.commits[(job, e.seq)] = now
+        return seq + len(events)
+
+    def run(self, sc: Scenario, urls: list[str], write) -> None:  # noqa: ANN001
+        spec = self.workdir / f"{sc.name}-spec.json"
+        out = self.workdir / f"{sc.name}-out.jsonl"
+        spec.write_text(json.dumps({"streams": [{"job": j, "url": u} for j, u in zip(sc.jobs, urls, strict=True)]}))
+        reads_before = self.stats()["total_reads"]
+        sc.rss_before_kib = self.stats()["rss_kib"]
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--clients", str(spec), str(out)], stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if line.strip() != "connected":
+                raise RuntimeError(f"clients did not connect ({line!r})")
+            time.sleep(0.3)  # let the last streams' first (empty) reads happen
+            sc.rss_connected_kib = self.stats()["rss_kib"]
+            started = time.perf_counter()
+            write(sc)
+            proc.wait(timeout=600)
+            sc.streamed_s = time.perf_counter() - started
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        sc.reads = self.stats()["total_reads"] - reads_before
+        sc.received = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
+
+
+def latency_scenario(driver: Driver, segments: int, interval: float) -> Scenario:
+    job, url = driver.new_job()
+    sc = Scenario("latency", [job])
+
+    def write(sc: Scenario) -> None:
+        seq = 0
+        for seg in range(segments):
+            seq = driver.commit_segment(sc, job, seq, seg)
+            time.sleep(interval)
+        driver.commit_segment(sc, job, seq, segments, final=True)
+
+    driver.run(sc, [url], write)
+    return sc
+
+
+def fanout_scenario(driver: Driver, streams: int, segments: int, interval: float) -> Scenario:
+    made = [driver.new_job() for _ in range(streams)]
+    sc = Scenario("fanout", [j for j, _ in made])
+
+    def write(sc: Scenario) -> None:
+        # One writer thread per 25 jobs, each committing its jobs' segments round-robin.
+        groups = [sc.jobs[i : i + 25] for i in range(0, len(sc.jobs), 25)]
+
+        def writer(jobs: list[str]) -> None:
+            seqs = dict.fromkeys(jobs, 0)
+            for seg in range(segments + 1):
+                for job in jobs:
+                    seqs[job] = driver.commit_segment(sc, job, seqs[job], seg, final=seg == segments)
+                time.sleep(interval)
+
+        threads = [threading.Thread(target=writer, args=(g,)) for g in groups]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    driver.run(sc, [u for _, u in made], write)
+    return sc
+
+
+def quiet_scenario(driver: Driver, seconds: float) -> Scenario:
+    job, url = driver.new_job()
+    sc = Scenario("quiet", [job])
+
+    def write(sc: Scenario) -> None:
+        time.sleep(seconds)
+        driver.commit_segment(sc, job, 0, 0, final=True)
+
+    driver.run(sc, [url], write)
+    return sc
+
+
+def latencies(sc: Scenario) -> list[float]:
+    return [r["t"] - sc.commits[(r["job"], r["seq"])] for r in sc.received if "seq" in r and (r["job"], r["seq"]) in sc.commits]
+
+
+def lost(sc: Scenario) -> tuple[int, int, int]:
+    """(events committed, events received exactly once, streams with an error)."""
+    got = {(r["job"], r["seq"]) for r in sc.received if "seq" in r}
+    dupes = sum(1 for r in sc.received if "seq" in r) - len(got)
+    errors = sum(1 for r in sc.received if "error" in r)
+    return len(sc.commits), len(got & set(sc.commits)) - dupes, errors
+
+
+def report(lat: Scenario, fan: Scenario, quiet: Scenario, settings_line: str) -> list[str]:
+    lines = ["## SSE relay (issues 3 and 6)", "", *machine_lines(), f"- command: `{command_line()}`", f"- {settings_line}", ""]
+    lines += [
+        "| scenario | streams | events committed | delivered | stream errors | p50 (ms) | p99 (ms) | max (ms) | relay reads / streamed min / stream | relay RSS per stream (KiB) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for sc in (lat, fan, quiet):
+        committed, delivered, errors = lost(sc)
+        s = summary_ms(latencies(sc))
+        rpm = per_minute(sc.reads, sc.streamed_s) / len(sc.jobs)
+        rss = (sc.rss_connected_kib - sc.rss_before_kib) / len(sc.jobs) if sc.name == "fanout" else math.nan
+        lines.append(
+            f"| {sc.name} | {len(sc.jobs)} | {committed} | {delivered} | {errors} | {s['p50']:.0f} | {s['p99']:.0f} | {s['max']:.0f} "
+            f"| {rpm:.0f} | {'' if math.isnan(rss) else f'{rss:.0f}'} |"
+        )
+    ls = summary_ms(latencies(lat))
+    fs = summary_ms(latencies(fan))
+    committed, delivered, errors = lost(fan)
+    lines += [
+        "",
+        "Latency = client receipt (time.time() in the clients' process) − the driver's time.time() when the segment's "
+        "`EventsTable.append` transaction returned; every event of a segment shares its commit time. "
+        f"Streamed minutes: latency {lat.streamed_s:.1f} s, fanout {fan.streamed_s:.1f} s, quiet {quiet.streamed_s:.1f} s "
+        f"(reads: {lat.reads}, {fan.reads}, {quiet.reads}). RSS of the relay: {fan.rss_before_kib / 1024:.0f} MiB before the "
+        f"200 streams, {fan.rss_connected_kib / 1024:.0f} MiB with all connected.",
+        f"- targets: relay p50 ≤ 50 ms: {verdict(ls['p50'], 50)} ({ls['p50']:.0f}); p99 ≤ 250 ms: {verdict(ls['p99'], 250)} ({ls['p99']:.0f}); "
+        f"200 streams, nothing lost: {'met' if delivered == committed and errors == 0 else 'MISSED'} ({delivered}/{committed}, {errors} errors; "
+        f"p50 {fs['p50']:.0f} ms, p99 {fs['p99']:.0f} ms under that load)",
+    ]
+    return lines
+
+
+def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int, interval: float) -> list[str]:
+    """The latency scenario (≈500 events a run) on one relay per poll setting, alternated."""
+    relays = {}
+    try:
+        for v in variants:
+            low, high = v.split(":")
+            relays[v] = lone_relay(workdir, endpoint, GRABADORA_RELAY_POLL_MIN_SECONDS=low, GRABADORA_RELAY_POLL_MAX_SECONDS=high)
+            relays[v].name = f"relay-{low}-{high}"
+            relays[v].log_path = workdir / f"{relays[v].name}.log"
+            relays[v].start(health="/_bench/stats")
+        runs: dict[str, list[Scenario]] = {v: [] for v in variants}
+        for r in range(rounds):
+            for v in variants:
+                sc = latency_scenario(Driver(relays[v].url, workdir), 46, interval)
+                runs[v].append(sc)
+                log(f"compare {v} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
+    finally:
+        for relay in relays.values():
+            relay.stop()
+    out = [
+        "",
+        f"Poll settings side by side (latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled events):",
+        "",
+        "| poll min → max (ms) | events | p50 (ms) | p99 (ms) | reads / streamed min (active job) |",
+        "|---|---|---|---|---|",
+    ]
+    for v in variants:
+        low, high = (float(x) * 1000 for x in v.split(":"))
+        lat = [x for sc in runs[v] for x in latencies(sc)]
+        reads = sum(sc.reads for sc in runs[v])
+        secs = sum(sc.streamed_s for sc in runs[v])
+        out.append(f"| {low:.0f} → {high:.0f} | {len(lat)} | {percentile(lat, 50) * 1000:.0f} | {percentile(lat, 99) * 1000:.0f} | {per_minute(reads, secs):.0f} |")
+    return out
+
+
+def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> list[str]:
+    """The quiet scenario on a relay with the idle back-off (defaults) and one without, alternated."""
+    variants = {"with idle back-off (default)": {}, "without (50 → 100 ms only)": {"GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"}}
+    relays = {}
+    runs: dict[str, list[Scenario]] = {v: [] for v in variants}
+    try:
+        for i, (v, env) in enumerate(variants.items()):
+            relays[v] = lone_relay(workdir, endpoint, **env)
+            relays[v].name = f"relay-idle-{i}"
+            relays[v].log_path = workdir / f"{relays[v].name}.log"
+            relays[v].start(health="/_bench/stats")
+        for r in range(rounds):
+            for v in variants:
+                sc = quiet_scenario(Driver(relays[v].url, workdir), quiet_s)
+                runs[v].append(sc)
+                log(f"compare idle {v} round {r + 1}: reads {sc.reads} in {sc.streamed_s:.1f} s")
+    finally:
+        for relay in relays.values():
+            relay.stop()
+    out = [
+        "",
+        f"Quiet job ({quiet_s:.0f} s without events, then `completed`), {rounds} run(s) each, alternated:",
+        "",
+        "| relay | reads / quiet min | `completed` latency p50 (ms) |",
+        "|---|---|---|",
+    ]
+    for v in variants:
+        reads = sum(sc.reads for sc in runs[v])
+        secs = sum(sc.streamed_s for sc in runs[v])
+        lat = [x for sc in runs[v] for x in latencies(sc)]
+        out.append(f"| {v} | {per_minute(reads, secs):.0f} | {percentile(lat, 50) * 1000:.0f} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--clients":
+        asyncio.run(_clients_main(Path(sys.argv[2]), Path(sys.argv[3])))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter: 50 streams, 10 s quiet (latency still ≥ 1,000 events)")
+    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--quiet-seconds", type=float, default=30.0)
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between a job's segments")
+    parser.add_argument(
+        "--compare-poll",
+        default="0.05:0.1,0.025:0.05",
+        help="poll min:max variants (seconds) whose latency runs alternate on relays of their own ('' to skip)",
+    )
+    parser.add_argument("--compare-rounds", type=int, default=2)
+    parser.add_argument("--no-compare-idle", action="store_true", help="skip the quiet job with and without the idle back-off")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    streams = 50 if args.quick else args.streams
+    quiet_s = 10.0 if args.quick else args.quiet_seconds
+    segments = math.ceil(1000 / (WORDS_PER_SEGMENT + 1))
+
+    workdir = Path(tempfile.mkdtemp(prefix="grabadora-bench-relay-"))
+    stack, endpoint = dev_stack(workdir)
+    relay = None
+    ok = False
+    try:
+        log(f"starting grabadora dev --no-worker (logs in {workdir}) ...")
+        stack.start()
+        relay = lone_relay(workdir, endpoint)
+        relay.start(health="/_bench/stats")
+        use_endpoint(endpoint)
+        from grabadora.settings import get_settings
+
+        s = get_settings()
+        settings_line = f"relay settings: poll {s.relay_poll_min_seconds * 1000:.0f} → {s.relay_poll_max_seconds * 1000:.0f} ms" + (
+            f", idle after {s.relay_idle_after_seconds:.0f} s → {s.relay_poll_idle_seconds * 1000:.0f} ms" if hasattr(s, "relay_idle_after_seconds") else ""
+        )
+        driver = Driver(relay.url, workdir)
+        log(f"latency: 1 stream, {segments} segments of {WORDS_PER_SEGMENT + 1} events every {args.interval} s ...")
+        lat = latency_scenario(driver, segments, args.interval)
+        log(f"  p50/p99 {summary_ms(latencies(lat))}")
+        log(f"fanout: {streams} streams, 2 segments + completed each ...")
+        fan = fanout_scenario(driver, streams, 2, args.interval)
+        log(f"  {lost(fan)} p50/p99 {summary_ms(latencies(fan))}")
+        log(f"quiet: 1 stream, {quiet_s:.0f} s without events ...")
+        quiet = quiet_scenario(driver, quiet_s)
+        log(f"  reads {quiet.reads} in {quiet.streamed_s:.1f} s")
+        lines = report(lat, fan, quiet, settings_line)
+        variants = [v for v in args.compare_poll.split(",") if v]
+        if variants:
+            lines += compare_poll(workdir, endpoint, variants, 1 if args.quick else args.compare_rounds, args.interval)
+        if not args.no_compare_idle:
+            lines += compare_idle(workdir, endpoint, quiet_s, 1 if args.quick else args.compare_rounds)
+        markdown = "\n".join(lines)
+        ok = True
+    finally:
+        if relay is not None:
+            relay.stop()
+        stack.stop()
+        if not ok:
+            for svc in (stack, relay):
+                if svc is not None:
+                    log(f"--- {svc.name} ---\n{svc.log_tail()}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(markdown)
+    if args.output:
+        args.output.write_text(markdown + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
