@@ -14,6 +14,7 @@ semantics without a copy. Anything else goes to moto's own implementation.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 _FAST_OPS = frozenset({"Put", "ConditionCheck"})
@@ -21,9 +22,11 @@ _CONDITION_FAILED = "The conditional request failed"
 
 
 def apply() -> None:
-    """Install the patch once per process (idempotent)."""
+    """Install the patches once per process (idempotent)."""
     from moto.dynamodb.models import DynamoDBBackend
 
+    _cache_backend_lookup()
+    _query_one_partition()
     if getattr(DynamoDBBackend.transact_write_items, "_grabadora_patched", False):
         return
     original = DynamoDBBackend.transact_write_items
@@ -40,6 +43,105 @@ def apply() -> None:
 
     transact_write_items._grabadora_patched = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items
+    _serialize_writes(DynamoDBBackend)
+
+
+def _serialize_writes(backend_class: Any) -> None:
+    """Make moto's conditional writes atomic, as DynamoDB's are.
+
+    moto's server handles requests on many threads, and its `update_item` / `put_item` read the
+    item, check the condition and write without a lock, so two racing conditional writes could
+    both succeed (found by tests/reliability/test_races.py: a correction lost between two
+    PATCHes that each saw the same `version`). One lock around every DynamoDB write restores
+    DynamoDB's per-item atomicity; reads stay concurrent.
+    """
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(backend_class, name)
+
+        @functools.wraps(original)
+        def locked(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(backend_class, name, locked)
+
+
+def _cache_backend_lookup() -> None:
+    """Remember which backend serves a host instead of working it out on every request.
+
+    moto's server resolves each request's service with `get_backend_for_host`, which lists
+    moto's package directory (`os.listdir` + an `isdir` per entry) and then tries every backend's
+    URL pattern, all under one lock that every request thread takes. Under load that was the
+    emulator's largest single cost (18 % of the dev stack's CPU samples while `GET /transcripts`
+    ran at 32 concurrent clients, benchmarks/api_load.py --py-spy). The answer for a host never
+    changes, so it is cached; a host with no backend is not.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "_grabadora_patched", False):
+        return
+    cache: dict[str, Any] = {}
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host is None:
+            return None
+        backend = cache.get(host)
+        if backend is None:
+            backend = original(self, host)
+            if backend is not None:
+                cache[host] = backend
+        return backend
+
+    get_backend_for_host._grabadora_patched = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+_partition = threading.local()
+
+
+def _query_one_partition() -> None:
+    """A base-table Query reads its own partition, not every item of the table.
+
+    moto 5.2.5's `Table.query` (no index) builds its candidates from `all_items()`, which
+    collects and sorts every item of the table, then keeps the partition asked for: each Query
+    costs O(n log n) in the table's size. The relay polls `events` (every job's events) ten
+    times a second per stream, so each poll got slower as jobs accumulated. While a base-table
+    Query runs, `all_items` yields only that partition (sorted, as before); everything else
+    (indexes, scans) is untouched.
+    """
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_grabadora_patched", False):
+        return
+    original_query, original_all_items = Table.query, Table.all_items
+
+    @functools.wraps(original_all_items)
+    def all_items(self: Any) -> list[Any]:
+        if getattr(_partition, "table", None) is not self:
+            return original_all_items(self)
+        part = self.items.get(_partition.hash_key)
+        if part is None:
+            return []
+        if self.range_key_attr:
+            return sorted(part.values(), key=lambda x: x.range_key)
+        return [part]
+
+    @functools.wraps(original_query)
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if hash_key is None or kwargs.get("index_name") or (len(args) >= 7 and args[6]):
+            return original_query(self, hash_key, *args, **kwargs)
+        _partition.table, _partition.hash_key = self, hash_key
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _partition.table = _partition.hash_key = None
+
+    query._grabadora_patched = True  # type: ignore[attr-defined]
+    Table.query = query
+    Table.all_items = all_items
 
 
 def _key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
