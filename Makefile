@@ -33,7 +33,7 @@ test: install frontend/dist
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache frontend/dist frontend/node_modules

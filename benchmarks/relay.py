@@ -324,7 +324,7 @@ def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int,
 
 def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> list[str]:
     """The quiet scenario on a relay with the idle back-off (defaults) and one without, alternated."""
-    variants = {"with idle back-off (default)": {}, "without (50 → 100 ms only)": {"GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"}}
+    variants = {"with idle back-off (default)": {}, "without (min → max only)": {"GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"}}
     relays = {}
     runs: dict[str, list[Scenario]] = {v: [] for v in variants}
     try:
