@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # After this long without events a stream backs off further, up to relay_poll_idle_seconds.
     relay_idle_after_seconds: float = Field(10.0, gt=0)
     relay_poll_idle_seconds: float = Field(1.0, gt=0)
+    # Commits made in the relay's own process (grabadora dev's worker) wake its streams at once.
+    relay_wake_on_local_commit: bool = True
 
     # Local stack and CLI.
     host: str = "127.0.0.1"

@@ -15,7 +15,7 @@ from sse_starlette import EventSourceResponse
 
 from functions.api.deps import SettingsDep, oauth2_scheme
 from functions.stream import openai_compat
-from functions.stream.relay import follow
+from functions.stream.relay import follow, pacing
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -63,15 +63,7 @@ async def stream_job(
     await to_thread.run_sync(transcripts.get, claims.user_id, job_id)
     start_after = _resume_point(last_event_id, after)
     return EventSourceResponse(
-        follow(
-            events,
-            job_id,
-            start_after,
-            min_delay=settings.relay_poll_min_seconds,
-            max_delay=settings.relay_poll_max_seconds,
-            idle_after=settings.relay_idle_after_seconds,
-            idle_delay=settings.relay_poll_idle_seconds,
-        ),
+        follow(events, job_id, start_after, **pacing(settings)),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -31,7 +31,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
 from functions.api.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, oauth2_scheme
-from functions.stream.relay import follow_events
+from functions.stream.relay import follow_events, pacing
 from grabadora.errors import GrabadoraError, InvalidInput, PayloadTooLarge
 from grabadora.http_errors import STATUS_BY_ERROR
 from grabadora.languages import language_name
@@ -176,9 +176,7 @@ def _options(form: Any, task: str) -> tuple[TranscribeOptions, str, bool, bool]:
 async def _events(job_id: str):  # noqa: ANN202 - an async generator of JobEvent
     settings = get_settings()
     ports = get_library_ports()
-    async for event in follow_events(
-        ports.events, job_id, -1, min_delay=settings.relay_poll_min_seconds, max_delay=settings.relay_poll_max_seconds
-    ):
+    async for event in follow_events(ports.events, job_id, -1, **pacing(settings)):
         yield event
 
 

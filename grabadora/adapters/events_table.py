@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from grabadora import aws
 from grabadora.adapters._errors import translate
+from grabadora.adapters.doorbell import local_doorbell
 from grabadora.errors import Conflict
 from grabadora.models import JobEvent
 from grabadora.settings import get_settings
@@ -60,6 +61,8 @@ class EventsTable:
                 if isinstance(error, Conflict):
                     raise Conflict(f"events from seq {chunk[0].seq} of job {chunk[0].job_id} already exist") from e
                 raise error from e
+        if events:
+            local_doorbell.ring(events[0].job_id)
 
     def read(self, job_id: str, after_seq: int = -1, limit: int = 1000) -> list[JobEvent]:
         """Events with seq > after_seq, in order (strongly consistent)."""

@@ -92,7 +92,9 @@ def worker(aws_endpoint: str, transcriber):
     w = build_worker(get_settings())
     w.transcriber = transcriber
     w.wait_seconds = 1
-    return w
+    yield w
+    if w.ports.publisher is not None:
+        w.ports.publisher.close()  # its IoT publishes end before the emulator does
 
 
 def drain(worker, max_polls: int = 10) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from faster_whisper import decode_audio
 
-from grabadora.client import ApiError, GrabadoraClient
+from grabadora.adapters.doorbell import local_doorbell
+from grabadora.client import ApiError, GrabadoraClient, StreamEvent
 from grabadora.models import TranscribeOptions
 from grabadora.settings import get_settings
 from gpu_container.transcriber import transcribe_kwargs
@@ -177,6 +181,51 @@ def _user_id(client: GrabadoraClient) -> str:
     import jwt
 
     return jwt.decode(client.token, options={"verify_signature": False})["sub"]
+
+
+@pytest.fixture
+def slow_relay_poll() -> Iterator[float]:
+    """The relay polls DynamoDB only every 5 s while the test runs."""
+    names = ("GRABADORA_RELAY_POLL_MIN_SECONDS", "GRABADORA_RELAY_POLL_MAX_SECONDS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict.fromkeys(names, "5"))
+    get_settings.cache_clear()
+    try:
+        yield 5.0
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def test_a_worker_in_the_relays_process_wakes_its_streams_at_each_commit(
+    client: GrabadoraClient, worker, audio_dir, slow_relay_poll: float
+) -> None:
+    # Given a job with a live listener, on a relay that polls only every 5 s
+    job = submit(client, audio_dir / "fw_jfk.flac")
+    received: list[tuple[float, StreamEvent]] = []
+
+    def listen() -> None:
+        for event in client.events(job["stream_url"]):
+            received.append((time.monotonic(), event))
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    deadline = time.monotonic() + 10
+    while local_doorbell.listeners(job["job_id"]) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # When the worker, in this same process, transcribes it
+    assert worker.poll_once()
+    finished = time.monotonic()
+    listener.join(timeout=15)
+    # Then every event arrives, `completed` within half a second of the worker finishing,
+    # not a poll (up to 5 s) later
+    assert received and received[-1][1].event == "completed"
+    assert [e.id for _, e in received] == list(range(len(received)))
+    assert received[-1][0] - finished < 0.5 < slow_relay_poll
 
 
 def test_a_quiet_stream_sends_heartbeats(api_url: str, client: GrabadoraClient, audio_dir) -> None:
