@@ -2,7 +2,10 @@
 
 Used by benchmarks/relay.py as `uvicorn --factory benchmarks._relay_app:create_app`: every
 `EventsTable.read` (one DynamoDB Query) is counted per job, and `GET /_bench/stats` reports the
-counts and the process's RSS. Nothing else about the relay changes.
+counts and the process's RSS. `POST /_bench/append` commits events from inside the relay's
+process (on a threadpool thread, as `grabadora dev`'s worker thread does), so the benchmark can
+measure a co-located writer, whose commits ring the relay's doorbell. Nothing else about the
+relay changes.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import collections
 import os
 import threading
+import time
 
 from fastapi import FastAPI
 
 from functions.stream import app as stream_app
 from grabadora.adapters.events_table import EventsTable
+from grabadora.models import JobEvent
 
 _lock = threading.Lock()
 _reads: collections.Counter[str] = collections.Counter()
@@ -43,5 +48,10 @@ def create_app() -> FastAPI:
     def stats() -> dict:
         with _lock:
             return {"reads": dict(_reads), "total_reads": sum(_reads.values()), "rss_kib": _rss_kib()}
+
+    @app.post("/_bench/append", include_in_schema=False)
+    def append(body: dict) -> dict:
+        EventsTable().append([JobEvent(**e) for e in body["events"]], segment=body.get("segment"))
+        return {"committed_at": time.time()}
 
     return app

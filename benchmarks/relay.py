@@ -14,7 +14,9 @@ Processes (all on 127.0.0.1):
            tokens (`auth.issue_stream_token`), and plays the worker: one
            `EventsTable.append` transaction per "segment" of N word deltas + 1 progress event,
            as gpu_container/job.py commits them, stamping each transaction's commit time (when
-           append returns). latency = receipt − commit, per event.
+           append returns). latency = receipt − commit, per event. With `writer="relay"` the
+           driver has the relay's own process commit them (`POST /_bench/append`), the shape of
+           `grabadora dev`, where the worker thread's commits wake the relay's streams at once.
 
 Scenarios:
   latency  1 client, 1 job, ≥ 1,000 events (segments of 10 words every 0.25 s), then `completed`.
@@ -122,7 +124,7 @@ class Scenario:
 
 
 class Driver:
-    def __init__(self, relay_url: str, workdir: Path) -> None:
+    def __init__(self, relay_url: str, workdir: Path, writer: str = "separate") -> None:
         from grabadora.adapters.events_table import EventsTable
         from grabadora.adapters.transcripts_table import TranscriptsTable
 
@@ -131,6 +133,8 @@ class Driver:
         self.events = EventsTable()
         self.transcripts = TranscriptsTable()
         self.user_id = "bench-" + uuid.uuid4().hex[:12]
+        self.writer = writer  # "separate": this process commits; "relay": the relay's process does
+        self.http = httpx.Client(timeout=30)
 
     def new_job(self) -> tuple[str, str]:
         from grabadora import auth
@@ -158,8 +162,16 @@ class Driver:
             items = [("delta", {"text": f" palabra{i}", "t0": t + i * 0.3, "t1": t + i * 0.3 + 0.25}) for i in range(WORDS_PER_SEGMENT)]
             items.append(("progress", {"progress": 0.5, "processed_s": t + 3.0, "duration_s": 600.0}))
         events = [JobEvent(job_id=job, seq=seq + i, type=k, data=d) for i, (k, d) in enumerate(items)]
-        self.events.append(events, segment=None if final else seg)
-        now = time.time()
+        if self.writer == "relay":
+            response = self.http.post(
+                f"{self.relay_url}/_bench/append",
+                json={"events": [e.model_dump(mode="json") for e in events], "segment": None if final else seg},
+            )
+            response.raise_for_status()
+            now = response.json()["committed_at"]
+        else:
+            self.events.append(events, segment=None if final else seg)
+            now = time.time()
         for e in events:
             sc.commits[(job, e.seq)] = now
         return seq + len(events)
@@ -256,7 +268,7 @@ def lost(sc: Scenario) -> tuple[int, int, int]:
 
 
 def report(lat: Scenario, fan: Scenario, quiet: Scenario, settings_line: str) -> list[str]:
-    lines = ["## SSE relay (issues 3 and 6)", "", *machine_lines(), f"- command: `{command_line()}`", f"- {settings_line}", ""]
+    lines = ["## SSE relay (parts 3 and 6)", "", *machine_lines(), f"- command: `{command_line()}`", f"- {settings_line}", ""]
     lines += [
         "| scenario | streams | events committed | delivered | stream errors | p50 (ms) | p99 (ms) | max (ms) | relay reads / streamed min / stream | relay RSS per stream (KiB) |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -322,6 +334,41 @@ def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int,
     return out
 
 
+def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -> list[str]:
+    """The latency scenario at the default poll, committed by another process (the AWS shape:
+    the relay polls) and by the relay's own process (the `grabadora dev` shape: commits ring
+    the relay's doorbell), alternated on one relay."""
+    relay = lone_relay(workdir, endpoint)
+    relay.name, relay.log_path = "relay-writer", workdir / "relay-writer.log"
+    writers = {"separate process (AWS shape: poll only)": "separate", "relay's own process (grabadora dev: doorbell)": "relay"}
+    runs: dict[str, list[Scenario]] = {w: [] for w in writers}
+    try:
+        relay.start(health="/_bench/stats")
+        for r in range(rounds):
+            for label, writer in writers.items():
+                sc = latency_scenario(Driver(relay.url, workdir, writer), 46, interval)
+                runs[label].append(sc)
+                log(f"compare writer {writer} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
+    finally:
+        relay.stop()
+    out = [
+        "",
+        f"Where the commits come from, side by side (default poll, latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled):",
+        "",
+        "| writer | events | p50 (ms) | p99 (ms) | max (ms) | reads / streamed min (active job) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label in writers:
+        lat = [x for sc in runs[label] for x in latencies(sc)]
+        reads = sum(sc.reads for sc in runs[label])
+        secs = sum(sc.streamed_s for sc in runs[label])
+        out.append(
+            f"| {label} | {len(lat)} | {percentile(lat, 50) * 1000:.0f} | {percentile(lat, 99) * 1000:.0f} | {max(lat) * 1000:.0f} "
+            f"| {per_minute(reads, secs):.0f} |"
+        )
+    return out
+
+
 def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> list[str]:
     """The quiet scenario on a relay with the idle back-off (defaults) and one without, alternated."""
     variants = {"with idle back-off (default)": {}, "without (min → max only)": {"GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"}}
@@ -372,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--compare-rounds", type=int, default=2)
     parser.add_argument("--no-compare-idle", action="store_true", help="skip the quiet job with and without the idle back-off")
+    parser.add_argument("--no-compare-writer", action="store_true", help="skip commits from another process vs the relay's own")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     streams = 50 if args.quick else args.streams
@@ -408,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         variants = [v for v in args.compare_poll.split(",") if v]
         if variants:
             lines += compare_poll(workdir, endpoint, variants, 1 if args.quick else args.compare_rounds, args.interval)
+        if not args.no_compare_writer:
+            lines += compare_writer(workdir, endpoint, 1 if args.quick else args.compare_rounds, args.interval)
         if not args.no_compare_idle:
             lines += compare_idle(workdir, endpoint, quiet_s, 1 if args.quick else args.compare_rounds)
         markdown = "\n".join(lines)
