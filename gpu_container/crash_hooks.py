@@ -67,8 +67,8 @@ def install(ports: Any) -> Any:
         return dataclasses.replace(ports, store=_Wrap(ports.store, "download", before=lambda *a, **k: crash_point(point)))
     if point == "mid_transcription":
 
-        def after_append(events: Any, segment: int | None = None) -> None:
-            if segment is not None and segment >= 1:
+        def after_append(events: Any, segment: int | None = None, segments: list[int | None] | None = None) -> None:
+            if any(label is not None and label >= 1 for label in segments or [segment]):
                 crash_point(point)
 
         return dataclasses.replace(ports, events=_Wrap(ports.events, "append", after=after_append))

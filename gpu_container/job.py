@@ -25,7 +25,7 @@ from pathlib import PurePath
 
 import numpy as np
 
-from grabadora.adapters.events_table import EventsTable
+from grabadora.adapters.events_table import MAX_TRANSACTION_ITEMS, EventsTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -74,11 +74,25 @@ class _EventLog:
         self.next_seq = next_seq
 
     def commit(self, items: list[tuple[str, dict]], segment: int | None = None) -> None:
-        events = [
-            JobEvent(job_id=self._job.job_id, seq=self.next_seq + i, type=kind, data=data)
-            for i, (kind, data) in enumerate(items)
-        ]
-        self._ports.events.append(events, segment=segment)
+        self.commit_segments([(segment, items)])
+
+    def commit_segments(self, batches: list[tuple[int | None, list[tuple[str, dict]]]]) -> None:
+        """Commit several segments' events, whole segments per transaction while they fit in
+        one (a segment is never split across two unless it alone exceeds the limit)."""
+        group: list[JobEvent] = []
+        group_segments: list[int | None] = []
+        for segment, items in batches:
+            if group and len(group) + len(items) > MAX_TRANSACTION_ITEMS:
+                self._append(group, group_segments)
+                group, group_segments = [], []
+            seq = self.next_seq + len(group)
+            group += [JobEvent(job_id=self._job.job_id, seq=seq + i, type=kind, data=data) for i, (kind, data) in enumerate(items)]
+            group_segments += [segment] * len(items)
+        if group:
+            self._append(group, group_segments)
+
+    def _append(self, events: list[JobEvent], segments: list[int | None]) -> None:
+        self._ports.events.append(events, segments=segments)
         self.next_seq += len(events)
         if self._ports.publisher is not None:
             self._ports.publisher.publish(self._job.user_id, events)
@@ -89,15 +103,18 @@ _ITEM_PROGRESS_EVERY_SECONDS = 2.0
 
 
 class _SegmentCommitter:
-    """Runs `commit(segment)` for each submitted segment, in order, on one background thread.
+    """Runs `commit(segments)` for submitted segments, in order, on one background thread.
 
+    Segments that queue up while a commit is in flight (faster-whisper yields a 30-second
+    window's segments together) are committed together, in one transaction where they fit.
     The first failure stops all later commits (a later segment must never land before an
     earlier one) and is raised in the caller's thread by `submit` or on leaving the block.
     """
 
     _STOP = object()
+    MAX_BATCH = 16
 
-    def __init__(self, commit: Callable[[Segment], None]) -> None:
+    def __init__(self, commit: Callable[[list[Segment]], None]) -> None:
         self._commit = commit
         self._queue: queue.Queue[object] = queue.Queue()
         self._error: BaseException | None = None
@@ -108,7 +125,7 @@ class _SegmentCommitter:
         return self
 
     def submit(self, segment: Segment) -> None:
-        self._raise_if_failed()
+        self.raise_if_failed()
         self._queue.put(segment)
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -117,18 +134,27 @@ class _SegmentCommitter:
         self._queue.put(self._STOP)
         self._thread.join()
         if exc is None:
-            self._raise_if_failed()
+            self.raise_if_failed()
 
-    def _raise_if_failed(self) -> None:
+    def raise_if_failed(self) -> None:
         if self._error is not None:
             raise self._error
 
     def _run(self) -> None:
-        while (segment := self._queue.get()) is not self._STOP:
-            if self._error is not None:
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = self._STOP in batch
+            segments = [s for s in batch if s is not self._STOP]
+            if self._error is not None or not segments:
                 continue
             try:
-                self._commit(segment)  # type: ignore[arg-type]
+                self._commit(segments)  # type: ignore[arg-type]
             except BaseException as e:  # re-raised in the decoding thread
                 self._error = e
 
@@ -228,38 +254,40 @@ def process_job(
     run = transcriber.transcribe(audio, job.options)
     last_progress_write = time.monotonic()
 
-    def commit(segment: Segment) -> None:
+    def commit(batch: list[Segment]) -> None:
         nonlocal last_progress_write
-        log.commit(_segment_events(segment, run.duration), segment=segment.id)
+        log.commit_segments([(segment.id, _segment_events(segment, run.duration)) for segment in batch])
         if run.duration and time.monotonic() - last_progress_write >= _ITEM_PROGRESS_EVERY_SECONDS:
-            ports.transcripts.set_progress(job.user_id, job.job_id, min(segment.t1 / run.duration, 1.0))
+            ports.transcripts.set_progress(job.user_id, job.job_id, min(batch[-1].t1 / run.duration, 1.0))
             last_progress_write = time.monotonic()
         if on_segment is not None:
-            on_segment(segment)
+            for segment in batch:
+                on_segment(segment)
 
     segments: list[Segment] = []
+    key = transcript_key(job.user_id, job.job_id)
     with _SegmentCommitter(commit) as committer:
         for segment in run.segments:
             segments.append(segment)
             if segment.id > tail.last_segment:  # else committed by an earlier attempt of this job
                 committer.submit(segment)
-
-    diarization_error = None
-    if job.options.diarization and segments:
-        segments, diarization_error = _with_speakers(audio, segments, job)
-
-    key = transcript_key(job.user_id, job.job_id)
-    transcript = Transcript(
-        job_id=job.job_id,
-        language=run.language,
-        language_probability=run.language_probability,
-        duration=run.duration,
-        quality_profile=job.options.profile,
-        model=run.model,
-        text="".join(s.text for s in segments).strip(),
-        segments=segments,
-    )
-    ports.store.put_json(key, transcript.model_dump(mode="json"))
+        # While the last segments' events are still being committed, label speakers and
+        # store the transcript; leaving the block waits for the commits, before `complete`.
+        diarization_error = None
+        if job.options.diarization and segments:
+            segments, diarization_error = _with_speakers(audio, segments, job)
+        transcript = Transcript(
+            job_id=job.job_id,
+            language=run.language,
+            language_probability=run.language_probability,
+            duration=run.duration,
+            quality_profile=job.options.profile,
+            model=run.model,
+            text="".join(s.text for s in segments).strip(),
+            segments=segments,
+        )
+        committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
+        ports.store.put_json(key, transcript.model_dump(mode="json"))
     fields = {
         "transcript_key": key,
         "language": run.language,

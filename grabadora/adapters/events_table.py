@@ -17,7 +17,7 @@ from grabadora.models import JobEvent
 from grabadora.settings import get_settings
 
 # DynamoDB's TransactWriteItems limit.
-_MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_ITEMS = 100
 
 
 @dataclass(frozen=True)
@@ -35,24 +35,29 @@ class EventsTable:
         self._table = table_name or settings.events_table
         self._ttl_seconds = settings.events_ttl_days * 86400
 
-    def append(self, events: list[JobEvent], *, segment: int | None = None) -> None:
+    def append(
+        self, events: list[JobEvent], *, segment: int | None = None, segments: list[int | None] | None = None
+    ) -> None:
         """Commit events atomically, each only if its seq is still free; `Conflict` otherwise.
 
+        `segment` labels them all with the transcript segment they belong to, `segments` each
+        one (for several segments in one transaction); `tail` reads the labels back.
         The conditional put is what keeps seq gap-free and unique when two workers hold the
         same job: the slower one's transaction is cancelled as a whole.
         """
         expires = int(time.time()) + self._ttl_seconds
-        for start in range(0, len(events), _MAX_TRANSACTION_ITEMS):
-            chunk = events[start : start + _MAX_TRANSACTION_ITEMS]
+        labels = segments if segments is not None else [segment] * len(events)
+        for start in range(0, len(events), MAX_TRANSACTION_ITEMS):
+            chunk = events[start : start + MAX_TRANSACTION_ITEMS]
             items = [
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": self._item(event, expires, segment),
+                        "Item": self._item(event, expires, label),
                         "ConditionExpression": "attribute_not_exists(seq)",
                     }
                 }
-                for event in chunk
+                for event, label in zip(chunk, labels[start : start + MAX_TRANSACTION_ITEMS], strict=True)
             ]
             try:
                 aws.client("dynamodb").transact_write_items(TransactItems=items)
