@@ -1,12 +1,14 @@
 """Side by side: the relay's poll setting against the pipeline's wall time and first word.
 
-    .venv/bin/python benchmarks/poll_ab.py [--rounds N] [--case 0|1] [--variants "0.025:0.05,0.05:0.1"]
+    .venv/bin/python benchmarks/poll_ab.py [--rounds N] [--case 0|1] [--variants "0.025:0.05,0.05:0.1"] [--against NAME=VALUE]
 
 The relay polls DynamoDB; on the local stack every poll is a request to moto's server in the
 same process as the worker, so a faster poll can take CPU from decoding. This runs one
 `grabadora dev` per poll variant (same model), and alternates direct faster-whisper with a
 pipeline run on each stack, reporting medians per variant (see benchmarks/pipeline.py for what
-"direct" and "pipeline" time).
+"direct" and "pipeline" time). With --against NAME=VALUE the variants are instead the defaults
+and the defaults with that one setting changed, e.g. GRABADORA_RELAY_WAKE_ON_LOCAL_COMMIT=false
+(the relay's doorbell off) or GRABADORA_GC_FREEZE=false.
 """
 
 from __future__ import annotations
@@ -50,15 +52,22 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--case", type=int, default=0, help="index into pipeline.CASES (0: 70 s base, 1: 11 s tiny.en)")
     parser.add_argument("--variants", default="0.025:0.05,0.05:0.1")
+    parser.add_argument("--against", metavar="NAME=VALUE", help="compare the defaults against this one setting changed")
     args = parser.parse_args()
+    if args.against:
+        name, _, value = args.against.partition("=")
+        variants = {"defaults": {}, args.against: {name: value}}
+    else:
+        variants = {}
+        for v in args.variants.split(","):
+            low, high = v.split(":")
+            variants[v] = {"GRABADORA_RELAY_POLL_MIN_SECONDS": low, "GRABADORA_RELAY_POLL_MAX_SECONDS": high}
     case = pl.CASES[args.case]
     workdir = Path(tempfile.mkdtemp(prefix="grabadora-bench-pollab-"))
     stacks: dict[str, EnvStack] = {}
     try:
-        for v in args.variants.split(","):
-            low, high = v.split(":")
-            extra = {"GRABADORA_RELAY_POLL_MIN_SECONDS": low, "GRABADORA_RELAY_POLL_MAX_SECONDS": high}
-            stacks[v] = EnvStack(case.model, workdir, extra, v.replace(":", "-"))
+        for i, (v, extra) in enumerate(variants.items()):
+            stacks[v] = EnvStack(case.model, workdir, extra, str(i))
             pl.log(f"starting stack {v} ...")
             stacks[v].start()
         direct = pl.Direct(case)
@@ -75,12 +84,12 @@ def main() -> int:
                 pl.log(f"round {r + 1} {v}: wall {p.wall:.2f} s, first delta {p.first_delta:.2f} s; direct {d_runs[-1].wall:.2f} s")
         dw = statistics.median(x.wall for x in d_runs)
         df = statistics.median(x.first_segment for x in d_runs)
-        print(f"| poll min:max (s) | {case.file} runs | direct wall (s) | pipeline wall (s) | ratio | first-word gap (ms) |")
-        print("|---|---|---|---|---|---|")
+        print(f"| {'stack' if args.against else 'poll min:max (s)'} | {case.file} runs | direct wall (s) | pipeline wall (s) | ratio | fixed cost (ms) | first-word gap (ms) |")
+        print("|---|---|---|---|---|---|---|")
         for v, runs in p_runs.items():
             pw = statistics.median(x.wall for x in runs)
             pf = statistics.median(x.first_delta for x in runs)
-            print(f"| {v} | {len(runs)} | {dw:.2f} | {pw:.2f} | {pw / dw:.2f}x | {(pf - df) * 1000:+.0f} |")
+            print(f"| {v} | {len(runs)} | {dw:.2f} | {pw:.2f} | {pw / dw:.2f}x | {(pw - dw) * 1000:+.0f} | {(pf - df) * 1000:+.0f} |")
     finally:
         for s in stacks.values():
             s.stop()

@@ -7,7 +7,7 @@ import signal
 import threading
 
 from grabadora.settings import get_settings
-from gpu_container.worker import build_worker, warm_up
+from gpu_container.worker import build_worker, freeze_startup_objects, warm_up
 
 
 def main() -> None:
@@ -17,6 +17,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker = build_worker(get_settings())
     logging.getLogger(__name__).info("model ready in %.1fs", warm_up(worker))
+    freeze_startup_objects()
     worker.run(stop)
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # How long one job may hold ECS task scale-in protection (renewed per job).
     task_protection_minutes: int = Field(240, gt=0)
 
+    # Freeze start-up objects out of full GC passes (gpu_container.worker.freeze_startup_objects).
+    gc_freeze: bool = True
+
     # SSE relay.
     heartbeat_seconds: float = Field(15.0, gt=0)
     relay_poll_min_seconds: float = Field(0.05, gt=0)

@@ -101,6 +101,10 @@ class DevStack:
         server = uvicorn.Server(config)
         logging.getLogger("uvicorn.access").addFilter(RedactTokens())
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if self.with_worker:
+            from gpu_container.worker import freeze_startup_objects
+
+            freeze_startup_objects()
         print(f"Grabadora is running at http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
         print(f"AWS endpoint: {endpoint}", flush=True)
         try:
