@@ -7,7 +7,7 @@ same process as the worker, so a faster poll can take CPU from decoding. This ru
 `grabadora dev` per poll variant (same model), and alternates direct faster-whisper with a
 pipeline run on each stack, reporting medians per variant (see benchmarks/pipeline.py for what
 "direct" and "pipeline" time). With --against NAME=VALUE the variants are instead the defaults
-and the defaults with that one setting changed, e.g. GRABADORA_RELAY_WAKE_ON_LOCAL_COMMIT=false
+and the defaults with settings changed, e.g. GRABADORA_RELAY_WAKE_ON_LOCAL_COMMIT=false
 (the relay's doorbell off) or GRABADORA_GC_FREEZE=false.
 """
 
@@ -52,11 +52,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--case", type=int, default=0, help="index into pipeline.CASES (0: 70 s base, 1: 11 s tiny.en)")
     parser.add_argument("--variants", default="0.025:0.05,0.05:0.1")
-    parser.add_argument("--against", metavar="NAME=VALUE", help="compare the defaults against this one setting changed")
+    parser.add_argument(
+        "--against",
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        action="append",
+        help="compare the defaults against these settings changed (repeat for more variants)",
+    )
     args = parser.parse_args()
     if args.against:
-        name, _, value = args.against.partition("=")
-        variants = {"defaults": {}, args.against: {name: value}}
+        variants = {"defaults": {}}
+        for variant in args.against:
+            variants[variant] = dict(pair.split("=", 1) for pair in variant.split(","))
     else:
         variants = {}
         for v in args.variants.split(","):
