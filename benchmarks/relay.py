@@ -334,31 +334,44 @@ def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int,
     return out
 
 
+# The poll each deployment shape runs with: infra_cdk/stream.py (and docker-compose.yml) for a
+# relay whose writer is another process; grabadora/local/stack.py for `grabadora dev`, whose
+# worker commits in the relay's process and rings its doorbell.
+AWS_POLL = {"GRABADORA_RELAY_POLL_MIN_SECONDS": "0.025", "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.05"}
+DEV_POLL = {"GRABADORA_RELAY_POLL_MIN_SECONDS": "0.25", "GRABADORA_RELAY_POLL_MAX_SECONDS": "1.0"}
+
+
 def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -> list[str]:
-    """The latency scenario at the default poll, committed by another process (the AWS shape:
-    the relay polls) and by the relay's own process (the `grabadora dev` shape: commits ring
-    the relay's doorbell), alternated on one relay."""
-    relay = lone_relay(workdir, endpoint)
-    relay.name, relay.log_path = "relay-writer", workdir / "relay-writer.log"
-    writers = {"separate process (AWS shape: poll only)": "separate", "relay's own process (grabadora dev: doorbell)": "relay"}
-    runs: dict[str, list[Scenario]] = {w: [] for w in writers}
+    """The latency scenario in both shapes as shipped, alternated: commits from another process
+    to a relay polling at AWS_POLL (AWS, compose), and commits in the relay's own process to a
+    relay polling at DEV_POLL whose doorbell they ring (grabadora dev)."""
+    shapes = {
+        "AWS / compose: writer in another process, poll 25 → 50 ms": ("separate", AWS_POLL),
+        "grabadora dev: writer in the relay's process (doorbell), poll 250 → 1000 ms": ("relay", DEV_POLL),
+    }
+    relays = {}
+    runs: dict[str, list[Scenario]] = {label: [] for label in shapes}
     try:
-        relay.start(health="/_bench/stats")
+        for i, (label, (_, poll)) in enumerate(shapes.items()):
+            relays[label] = lone_relay(workdir, endpoint, **poll)
+            relays[label].name, relays[label].log_path = f"relay-shape-{i}", workdir / f"relay-shape-{i}.log"
+            relays[label].start(health="/_bench/stats")
         for r in range(rounds):
-            for label, writer in writers.items():
-                sc = latency_scenario(Driver(relay.url, workdir, writer), 46, interval)
+            for label, (writer, _) in shapes.items():
+                sc = latency_scenario(Driver(relays[label].url, workdir, writer), 46, interval)
                 runs[label].append(sc)
-                log(f"compare writer {writer} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
+                log(f"compare shape {writer} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
     finally:
-        relay.stop()
+        for relay in relays.values():
+            relay.stop()
     out = [
         "",
-        f"Where the commits come from, side by side (default poll, latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled):",
+        f"Both shapes as shipped, side by side (latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled):",
         "",
-        "| writer | events | p50 (ms) | p99 (ms) | max (ms) | reads / streamed min (active job) |",
+        "| shape | events | p50 (ms) | p99 (ms) | max (ms) | reads / streamed min (active job) |",
         "|---|---|---|---|---|---|",
     ]
-    for label in writers:
+    for label in shapes:
         lat = [x for sc in runs[label] for x in latencies(sc)]
         reads = sum(sc.reads for sc in runs[label])
         secs = sum(sc.streamed_s for sc in runs[label])
@@ -370,8 +383,12 @@ def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -
 
 
 def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> list[str]:
-    """The quiet scenario on a relay with the idle back-off (defaults) and one without, alternated."""
-    variants = {"with idle back-off (default)": {}, "without (min → max only)": {"GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"}}
+    """The quiet scenario on a relay with the idle back-off (defaults) and one without, alternated
+    (both at the AWS poll)."""
+    variants = {
+        "with idle back-off (default)": dict(AWS_POLL),
+        "without (min → max only)": {**AWS_POLL, "GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"},
+    }
     relays = {}
     runs: dict[str, list[Scenario]] = {v: [] for v in variants}
     try:
@@ -419,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--compare-rounds", type=int, default=2)
     parser.add_argument("--no-compare-idle", action="store_true", help="skip the quiet job with and without the idle back-off")
-    parser.add_argument("--no-compare-writer", action="store_true", help="skip commits from another process vs the relay's own")
+    parser.add_argument("--no-compare-writer", action="store_true", help="skip the AWS and grabadora dev shapes side by side")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     streams = 50 if args.quick else args.streams
@@ -433,14 +450,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"starting grabadora dev --no-worker (logs in {workdir}) ...")
         stack.start()
-        relay = lone_relay(workdir, endpoint)
+        # The main scenarios run the relay as deployed on AWS: its writer is another process.
+        relay = lone_relay(workdir, endpoint, **AWS_POLL)
         relay.start(health="/_bench/stats")
         use_endpoint(endpoint)
         from grabadora.settings import get_settings
 
         s = get_settings()
-        settings_line = f"relay settings: poll {s.relay_poll_min_seconds * 1000:.0f} → {s.relay_poll_max_seconds * 1000:.0f} ms" + (
-            f", idle after {s.relay_idle_after_seconds:.0f} s → {s.relay_poll_idle_seconds * 1000:.0f} ms" if hasattr(s, "relay_idle_after_seconds") else ""
+        settings_line = (
+            f"relay settings (as deployed by infra_cdk/stream.py): poll {float(AWS_POLL['GRABADORA_RELAY_POLL_MIN_SECONDS']) * 1000:.0f}"
+            f" → {float(AWS_POLL['GRABADORA_RELAY_POLL_MAX_SECONDS']) * 1000:.0f} ms, idle after {s.relay_idle_after_seconds:.0f} s"
+            f" → {s.relay_poll_idle_seconds * 1000:.0f} ms; writer: the driver, another process"
         )
         driver = Driver(relay.url, workdir)
         log(f"latency: 1 stream, {segments} segments of {WORDS_PER_SEGMENT + 1} events every {args.interval} s ...")
