@@ -321,12 +321,18 @@ def _with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) 
 
 
 def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:
-    """`complete` lost: a twin delivery finished first (its events stand), or the user deleted
-    the transcript meanwhile, in which case what this attempt stored must go too."""
+    """`complete` lost: a twin delivery finished first, our own first `complete` landed but its
+    answer was lost (botocore's retry then fails the condition), or the user deleted the
+    transcript meanwhile, in which case what this attempt stored must go too.
+
+    The stream must still end: the terminal event is written if nobody wrote it yet (a twin
+    writing it at the same moment wins the seq, and this delivery is then retried by SQS).
+    """
     try:
-        ports.transcripts.get(job.user_id, job.job_id)
+        item = ports.transcripts.get(job.user_id, job.job_id)
     except NotFound:
         ports.store.delete(key)
         ports.events.delete_job(job.job_id)
         return Outcome.GONE
+    _ensure_terminal_event(ports, job, item)
     return Outcome.ALREADY_DONE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -109,6 +110,38 @@ def _fresh_queue(visibility: int = 1) -> tuple[JobQueue, JobQueue]:
 def _worker_on(queue: JobQueue, dlq: JobQueue, base: Worker, transcriber) -> Worker:
     return Worker(queue, base.ports, transcriber, LIMITS, wait_seconds=1, visibility_timeout=1,
                   max_receives=3, dead_letters=dlq)
+
+
+class _AnswerLost:
+    """Transcripts port whose `complete` lands but whose answer is lost: the call is retried,
+    as botocore does after a reset connection, and the retry fails the condition."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001 - a TranscriptsTable
+        self._inner = inner
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._inner, name)
+
+    def complete(self, user_id: str, transcript_id: str, fields: dict) -> dict:
+        self._inner.complete(user_id, transcript_id, fields)
+        return self._inner.complete(user_id, transcript_id, fields)  # raises Conflict
+
+
+def test_a_completion_whose_answer_was_lost_still_ends_the_stream(
+    client: GrabadoraClient, worker, transcriber, audio_dir
+) -> None:
+    # Given a job whose `complete` lands but whose answer is lost in an outage
+    path = audio_dir / "fw_jfk.flac"
+    message, job = _queued_job(client, path)
+    ports = dataclasses.replace(worker.ports, transcripts=_AnswerLost(worker.ports.transcripts))
+    # When the worker handles it
+    outcome = process_job(message, ports, transcriber, LIMITS)
+    # Then the job is done, and its stream ends with `completed` after every word, once
+    assert outcome is Outcome.ALREADY_DONE
+    assert _item(client, job["job_id"])["status"] == "completed"
+    assert worker.ports.events.tail(job["job_id"]).terminal == "completed"
+    events = list(client.events(job["stream_url"]))
+    _assert_clean_stream(events, direct_text(transcriber, path, TranscribeOptions()))
 
 
 def test_a_poison_message_lands_in_the_dlq(worker, transcriber) -> None:
