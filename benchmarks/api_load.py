@@ -172,7 +172,7 @@ async def load(url: str, concurrency: int, seconds: float) -> list[Phase]:
 
 def report(phases: list[Phase], concurrency: int, seconds: float) -> list[str]:
     lines = [
-        f"## API under load (issue 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint",
+        f"## API under load (part 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint",
         "",
         *machine_lines(),
         f"- command: `{command_line()}`",

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"round {r + 1} {name} {p}: {wall:.2f} s (RTF {wall / durations[name]:.3f})")
 
     lines = [
-        "## Quality profiles (issue 5)",
+        "## Quality profiles (part 5)",
         "",
         *machine_lines(),
         f"- faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}, CPU, cpu_threads 0",
