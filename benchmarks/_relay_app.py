@@ -49,9 +49,11 @@ def create_app() -> FastAPI:
         with _lock:
             return {"reads": dict(_reads), "total_reads": sum(_reads.values()), "rss_kib": _rss_kib()}
 
+    events = EventsTable()
+
     @app.post("/_bench/append", include_in_schema=False)
     def append(body: dict) -> dict:
-        EventsTable().append([JobEvent(**e) for e in body["events"]], segment=body.get("segment"))
+        events.append([JobEvent(**e) for e in body["events"]], segment=body.get("segment"))
         return {"committed_at": time.time()}
 
     return app

@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,33 +292,51 @@ def report(lat: Scenario, fan: Scenario, quiet: Scenario, settings_line: str) ->
         "`EventsTable.append` transaction returned; every event of a segment shares its commit time. "
         f"Streamed minutes: latency {lat.streamed_s:.1f} s, fanout {fan.streamed_s:.1f} s, quiet {quiet.streamed_s:.1f} s "
         f"(reads: {lat.reads}, {fan.reads}, {quiet.reads}). RSS of the relay: {fan.rss_before_kib / 1024:.0f} MiB before the "
-        f"200 streams, {fan.rss_connected_kib / 1024:.0f} MiB with all connected.",
+        f"{len(fan.jobs)} streams, {fan.rss_connected_kib / 1024:.0f} MiB with all connected.",
         f"- targets: relay p50 ≤ 50 ms: {verdict(ls['p50'], 50)} ({ls['p50']:.0f}); p99 ≤ 250 ms: {verdict(ls['p99'], 250)} ({ls['p99']:.0f}); "
-        f"200 streams, nothing lost: {'met' if delivered == committed and errors == 0 else 'MISSED'} ({delivered}/{committed}, {errors} errors; "
+        f"{len(fan.jobs)} streams, nothing lost: {'met' if delivered == committed and errors == 0 else 'MISSED'} ({delivered}/{committed}, {errors} errors; "
         f"p50 {fs['p50']:.0f} ms, p99 {fs['p99']:.0f} ms under that load)",
     ]
     return lines
 
 
-def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int, interval: float) -> list[str]:
-    """The latency scenario (≈500 events a run) on one relay per poll setting, alternated."""
+def _alternate(
+    workdir: Path, endpoint: str, variants: dict[str, dict[str, str]], rounds: int, run: Callable[[str, str], Scenario]
+) -> dict[str, list[Scenario]]:
+    """One relay per variant (its settings as environment), then `rounds` rounds of
+    `run(label, relay_url)` across the variants in turn; the relays are stopped afterwards."""
     relays = {}
+    runs: dict[str, list[Scenario]] = {label: [] for label in variants}
     try:
-        for v in variants:
-            low, high = v.split(":")
-            relays[v] = lone_relay(workdir, endpoint, GRABADORA_RELAY_POLL_MIN_SECONDS=low, GRABADORA_RELAY_POLL_MAX_SECONDS=high)
-            relays[v].name = f"relay-{low}-{high}"
-            relays[v].log_path = workdir / f"{relays[v].name}.log"
-            relays[v].start(health="/_bench/stats")
-        runs: dict[str, list[Scenario]] = {v: [] for v in variants}
+        for i, (label, env) in enumerate(variants.items()):
+            relays[label] = lone_relay(workdir, endpoint, **env)
+            relays[label].name = f"relay-{i}-{uuid.uuid4().hex[:6]}"
+            relays[label].log_path = workdir / f"{relays[label].name}.log"
+            relays[label].start(health="/_bench/stats")
         for r in range(rounds):
-            for v in variants:
-                sc = latency_scenario(Driver(relays[v].url, workdir), 46, interval)
-                runs[v].append(sc)
-                log(f"compare {v} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
+            for label in variants:
+                sc = run(label, relays[label].url)
+                runs[label].append(sc)
+                log(f"compare {label} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
     finally:
         for relay in relays.values():
             relay.stop()
+    return runs
+
+
+def _pooled(runs: list[Scenario]) -> tuple[list[float], float]:
+    """Every run's latencies together, and the relay's reads per streamed minute over all runs."""
+    lat = [x for sc in runs for x in latencies(sc)]
+    return lat, per_minute(sum(sc.reads for sc in runs), sum(sc.streamed_s for sc in runs))
+
+
+def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int, interval: float) -> list[str]:
+    """The latency scenario (≈500 events a run) on one relay per poll setting, alternated."""
+    envs = {}
+    for v in variants:
+        low, high = v.split(":")
+        envs[v] = {"GRABADORA_RELAY_POLL_MIN_SECONDS": low, "GRABADORA_RELAY_POLL_MAX_SECONDS": high}
+    runs = _alternate(workdir, endpoint, envs, rounds, lambda _, url: latency_scenario(Driver(url, workdir), 46, interval))
     out = [
         "",
         f"Poll settings side by side (latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled events):",
@@ -327,10 +346,8 @@ def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int,
     ]
     for v in variants:
         low, high = (float(x) * 1000 for x in v.split(":"))
-        lat = [x for sc in runs[v] for x in latencies(sc)]
-        reads = sum(sc.reads for sc in runs[v])
-        secs = sum(sc.streamed_s for sc in runs[v])
-        out.append(f"| {low:.0f} → {high:.0f} | {len(lat)} | {percentile(lat, 50) * 1000:.0f} | {percentile(lat, 99) * 1000:.0f} | {per_minute(reads, secs):.0f} |")
+        lat, rpm = _pooled(runs[v])
+        out.append(f"| {low:.0f} → {high:.0f} | {len(lat)} | {percentile(lat, 50) * 1000:.0f} | {percentile(lat, 99) * 1000:.0f} | {rpm:.0f} |")
     return out
 
 
@@ -345,25 +362,13 @@ def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -
     """The latency scenario in both shapes as shipped, alternated: commits from another process
     to a relay polling at AWS_POLL (AWS, compose), and commits in the relay's own process to a
     relay polling at DEV_POLL whose doorbell they ring (grabadora dev)."""
-    shapes = {
-        "AWS / compose: writer in another process, poll 25 → 50 ms": ("separate", AWS_POLL),
-        "grabadora dev: writer in the relay's process (doorbell), poll 250 → 1000 ms": ("relay", DEV_POLL),
-    }
-    relays = {}
-    runs: dict[str, list[Scenario]] = {label: [] for label in shapes}
-    try:
-        for i, (label, (_, poll)) in enumerate(shapes.items()):
-            relays[label] = lone_relay(workdir, endpoint, **poll)
-            relays[label].name, relays[label].log_path = f"relay-shape-{i}", workdir / f"relay-shape-{i}.log"
-            relays[label].start(health="/_bench/stats")
-        for r in range(rounds):
-            for label, (writer, _) in shapes.items():
-                sc = latency_scenario(Driver(relays[label].url, workdir, writer), 46, interval)
-                runs[label].append(sc)
-                log(f"compare shape {writer} round {r + 1}: {summary_ms(latencies(sc))}, reads {sc.reads} in {sc.streamed_s:.1f} s")
-    finally:
-        for relay in relays.values():
-            relay.stop()
+    aws = "AWS / compose: writer in another process, poll 25 → 50 ms"
+    dev = "grabadora dev: writer in the relay's process (doorbell), poll 250 → 1000 ms"
+    writers = {aws: "separate", dev: "relay"}
+    runs = _alternate(
+        workdir, endpoint, {aws: AWS_POLL, dev: DEV_POLL}, rounds,
+        lambda label, url: latency_scenario(Driver(url, workdir, writers[label]), 46, interval),
+    )  # fmt: skip
     out = [
         "",
         f"Both shapes as shipped, side by side (latency scenario, ≈500 events a run, {rounds} run(s) each, alternated; pooled):",
@@ -371,13 +376,11 @@ def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -
         "| shape | events | p50 (ms) | p99 (ms) | max (ms) | reads / streamed min (active job) |",
         "|---|---|---|---|---|---|",
     ]
-    for label in shapes:
-        lat = [x for sc in runs[label] for x in latencies(sc)]
-        reads = sum(sc.reads for sc in runs[label])
-        secs = sum(sc.streamed_s for sc in runs[label])
+    for label in writers:
+        lat, rpm = _pooled(runs[label])
         out.append(
             f"| {label} | {len(lat)} | {percentile(lat, 50) * 1000:.0f} | {percentile(lat, 99) * 1000:.0f} | {max(lat) * 1000:.0f} "
-            f"| {per_minute(reads, secs):.0f} |"
+            f"| {rpm:.0f} |"
         )
     return out
 
@@ -389,22 +392,7 @@ def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> l
         "with idle back-off (default)": dict(AWS_POLL),
         "without (min → max only)": {**AWS_POLL, "GRABADORA_RELAY_IDLE_AFTER_SECONDS": "1000000"},
     }
-    relays = {}
-    runs: dict[str, list[Scenario]] = {v: [] for v in variants}
-    try:
-        for i, (v, env) in enumerate(variants.items()):
-            relays[v] = lone_relay(workdir, endpoint, **env)
-            relays[v].name = f"relay-idle-{i}"
-            relays[v].log_path = workdir / f"{relays[v].name}.log"
-            relays[v].start(health="/_bench/stats")
-        for r in range(rounds):
-            for v in variants:
-                sc = quiet_scenario(Driver(relays[v].url, workdir), quiet_s)
-                runs[v].append(sc)
-                log(f"compare idle {v} round {r + 1}: reads {sc.reads} in {sc.streamed_s:.1f} s")
-    finally:
-        for relay in relays.values():
-            relay.stop()
+    runs = _alternate(workdir, endpoint, variants, rounds, lambda _, url: quiet_scenario(Driver(url, workdir), quiet_s))
     out = [
         "",
         f"Quiet job ({quiet_s:.0f} s without events, then `completed`), {rounds} run(s) each, alternated:",
@@ -413,10 +401,8 @@ def compare_idle(workdir: Path, endpoint: str, quiet_s: float, rounds: int) -> l
         "|---|---|---|",
     ]
     for v in variants:
-        reads = sum(sc.reads for sc in runs[v])
-        secs = sum(sc.streamed_s for sc in runs[v])
-        lat = [x for sc in runs[v] for x in latencies(sc)]
-        out.append(f"| {v} | {per_minute(reads, secs):.0f} | {percentile(lat, 50) * 1000:.0f} |")
+        lat, rpm = _pooled(runs[v])
+        out.append(f"| {v} | {rpm:.0f} | {percentile(lat, 50) * 1000:.0f} |")
     return out
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from anyio import to_thread
 from sse_starlette import ServerSentEvent
@@ -16,7 +17,7 @@ from grabadora.models import TERMINAL_EVENTS, JobEvent
 from grabadora.settings import Settings
 
 
-def pacing(settings: Settings) -> dict:
+def pacing(settings: Settings) -> dict[str, Any]:
     """`follow_events`' keyword arguments from the settings: poll intervals and the doorbell."""
     return {
         "min_delay": settings.relay_poll_min_seconds,
@@ -73,22 +74,9 @@ async def follow_events(
                     await asyncio.wait_for(rung.wait(), delay)
 
 
-async def follow(
-    events: EventsTable,
-    job_id: str,
-    after_seq: int,
-    *,
-    min_delay: float,
-    max_delay: float,
-    idle_after: float | None = None,
-    idle_delay: float | None = None,
-    doorbell: Doorbell | None = None,
-) -> AsyncIterator[ServerSentEvent]:
-    """`follow_events` as server-sent events, each with `id: <seq>`."""
-    async for event in follow_events(
-        events, job_id, after_seq, min_delay=min_delay, max_delay=max_delay, idle_after=idle_after, idle_delay=idle_delay,
-        doorbell=doorbell,
-    ):
+async def follow(events: EventsTable, job_id: str, after_seq: int, **pace: Any) -> AsyncIterator[ServerSentEvent]:
+    """`follow_events` (same pacing arguments) as server-sent events, each with `id: <seq>`."""
+    async for event in follow_events(events, job_id, after_seq, **pace):
         yield ServerSentEvent(
             id=str(event.seq),
             event=event.type,

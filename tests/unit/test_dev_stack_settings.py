@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -21,12 +22,17 @@ _NAMES = (
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in _NAMES:
-        monkeypatch.delenv(name, raising=False)
+def _clean_env() -> Iterator[None]:
+    # DevStack sets these with os.environ.setdefault; monkeypatch.delenv records nothing for a
+    # name that is absent, so the test restores them itself and later tests see the old values.
+    saved = {name: os.environ.pop(name, None) for name in _NAMES}
     get_settings.cache_clear()
     yield
-    monkeypatch.undo()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     get_settings.cache_clear()
     aws.reset_clients()
 
@@ -44,16 +50,16 @@ def test_without_the_worker_the_relay_keeps_the_fast_poll() -> None:
     assert (settings.relay_poll_min_seconds, settings.relay_poll_max_seconds) == (0.05, 0.1)
 
 
-def test_a_poll_set_by_the_user_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRABADORA_RELAY_POLL_MIN_SECONDS", "0.02")
+def test_a_poll_set_by_the_user_is_kept() -> None:
+    os.environ["GRABADORA_RELAY_POLL_MIN_SECONDS"] = "0.02"
     DevStack(with_worker=True)
     assert get_settings().relay_poll_min_seconds == 0.02
 
 
-def test_the_embedded_emulator_gets_no_iot_publishes_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_embedded_emulator_gets_no_iot_publishes_unless_asked() -> None:
     embedded_emulator_defaults()
     assert get_settings().iot_publish is False
-    monkeypatch.setenv("GRABADORA_IOT_PUBLISH", "true")
+    os.environ["GRABADORA_IOT_PUBLISH"] = "true"
     embedded_emulator_defaults()
     get_settings.cache_clear()
     assert get_settings().iot_publish is True
