@@ -71,7 +71,7 @@ async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noq
     if PROFILE:
         out = PROFILE["dir"] / (phase.name.replace(" ", "_").replace("/", "") + ".txt")
         spy = subprocess.Popen(
-            [str(BIN / "py-spy"), "record", "-p", str(PROFILE["pid"]), "-d", str(max(1, int(seconds) - 1)), "-r", "50", "-f", "raw", "-o", str(out)],
+            [str(BIN / "py-spy"), "record", "-p", str(PROFILE["pid"]), "-d", str(max(1, int(seconds) - 1)), "-r", "50", "--gil", "-f", "raw", "-o", str(out)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

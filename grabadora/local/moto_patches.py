@@ -13,6 +13,7 @@ semantics without a copy. Anything else goes to moto's own implementation.
 
 from __future__ import annotations
 
+import base64
 import functools
 import threading
 from typing import Any
@@ -27,6 +28,9 @@ def apply() -> None:
 
     _cache_backend_lookup()
     _query_one_partition()
+    _project_once()
+    _attribute_values_as_is()
+    _sqs_clock_from_time()
     if getattr(DynamoDBBackend.transact_write_items, "_grabadora_patched", False):
         return
     original = DynamoDBBackend.transact_write_items
@@ -142,6 +146,124 @@ def _query_one_partition() -> None:
     query._grabadora_patched = True  # type: ignore[attr-defined]
     Table.query = query
     Table.all_items = all_items
+
+
+def _project_once() -> None:
+    """A projected item converts the stored item once, not once per projected attribute.
+
+    moto 5.2.5's `Item.project` turns the whole item into plain Python (`to_regular_json`, a
+    deep copy and a boto3 deserialisation of every attribute) for each path of the
+    ProjectionExpression. `GET /transcripts` projects 11 attributes of 20 items, so every
+    listing made 220 such conversions: 27 % of the stack's GIL samples at 32 concurrent clients
+    (`benchmarks/api_load.py --py-spy`). The conversion is now made once per item; the paths are
+    looked up and merged exactly as before.
+    """
+    from moto.dynamodb.models import dynamo_type
+
+    original = dynamo_type.Item.project
+    if getattr(original, "_grabadora_patched", False):
+        return
+
+    @functools.wraps(original)
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        regular = self.to_regular_json()
+        result: dict[str, Any] = {}
+        for expr in projection_expressions:
+            dynamo_type.merge_dicts(result, dynamo_type.find_nested_key(expr, regular))
+        return dynamo_type.Item(
+            hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(result)["M"]
+        )
+
+    project._grabadora_patched = True  # type: ignore[attr-defined]
+    dynamo_type.Item.project = project
+
+
+class _NotWireForm(Exception):
+    """A value the fast path does not recognise; moto's own serializer handles it."""
+
+
+def _wire_attribute_value(value: Any) -> dict[str, Any]:
+    """A DynamoDB AttributeValue as it goes on the wire, from moto's `{type: value}` form."""
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _NotWireForm
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return {kind: str(inner)}
+    if kind == "M":
+        return {"M": {str(k): _wire_attribute_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_wire_attribute_value(v) for v in inner]}
+    if kind in ("SS", "NS"):
+        return {kind: [str(v) for v in inner]}
+    if kind in ("BOOL", "NULL") and isinstance(inner, bool):
+        return {kind: inner}
+    if kind == "B" and isinstance(inner, bytes):
+        return {"B": base64.b64encode(inner).decode()}
+    if kind == "BS" and all(isinstance(v, bytes) for v in inner):
+        return {"BS": [base64.b64encode(v).decode() for v in inner]}
+    raise _NotWireForm
+
+
+def _attribute_values_as_is() -> None:
+    """DynamoDB items go into a response as they are, not through moto's generic serializer.
+
+    moto 5.2.5 writes every response by walking the operation's output shape; each
+    AttributeValue is a structure of ten members, and for each member it tries a list of key
+    aliases (`AttributePicker.get_possible_keys`), recursively for maps and lists. For
+    `GET /transcripts` (a Query of 20 items) that walk was 43 % of the stack's GIL samples at 32
+    concurrent clients, and it is paid by every GetItem, UpdateItem and relay poll too. moto
+    already holds items in DynamoDB's own `{type: value}` form, so an AttributeValue is written
+    as is (numbers and strings as strings, binaries base64-encoded, as the serializer does);
+    anything unexpected goes through moto's serializer unchanged.
+    """
+    from moto.core.serialize import JSONSerializer
+
+    original = JSONSerializer._serialize
+    if getattr(original, "_grabadora_patched", False):
+        return
+
+    @functools.wraps(original)
+    def _serialize(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and self.service_model.service_name == "dynamodb":
+            try:
+                serialized[self.get_serialized_name(shape, key)] = _wire_attribute_value(value)
+                return
+            except _NotWireForm:
+                pass
+        original(self, serialized, value, shape, key)
+
+    _serialize._grabadora_patched = True  # type: ignore[attr-defined]
+    JSONSerializer._serialize = _serialize
+
+
+def _sqs_clock_from_time() -> None:
+    """moto's SQS reads the clock with `time.time()`, not by building two datetimes.
+
+    moto 5.2.5's SQS asks `unix_time()` (a naive `utcnow()` minus a naive epoch) whether each
+    message is visible or delayed, and `SendMessage` computes the queue's attributes, which walks
+    every message three times. With jobs queued behind a busy worker that walk was 28 % of the
+    stack's GIL samples during `POST /transcribe` at 32 concurrent clients
+    (`benchmarks/api_load.py --py-spy`, ~300 messages queued). The current time is the same
+    number from `time.time()`, at a fraction of the cost; calls with a datetime are unchanged.
+    """
+    import time
+
+    from moto.sqs import models
+
+    if getattr(models.unix_time, "_grabadora_patched", False):
+        return
+    original_seconds, original_millis = models.unix_time, models.unix_time_millis
+
+    @functools.wraps(original_seconds)
+    def unix_time(dt: Any = None) -> float:
+        return time.time() if dt is None else original_seconds(dt)
+
+    @functools.wraps(original_millis)
+    def unix_time_millis(dt: Any = None) -> float:
+        return time.time() * 1000.0 if dt is None else original_millis(dt)
+
+    unix_time._grabadora_patched = True  # type: ignore[attr-defined]
+    models.unix_time, models.unix_time_millis = unix_time, unix_time_millis
 
 
 def _key(backend: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
