@@ -73,15 +73,32 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+_ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni")
+
+
+def cpu_description(cpuinfo: str | None = None) -> str:
+    """The CPU's model name and the vector extensions CTranslate2's int8 kernels care about.
+
+    The model name alone ("AMD EPYC") does not say which this shared machine has today, and
+    CTranslate2's int8 speed (and, slightly, its results) depends on it, so every table names them.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return "unknown"
+    name, flags = "unknown", set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name") and name == "unknown":
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("flags") and not flags:
+            flags = set(line.split(":", 1)[1].split())
+    has = [f for f in _ISA_FLAGS if f in flags]
+    return f"{name} ({', '.join(has) or 'no avx2'}{'' if 'avx512f' in flags else '; no avx512'})"
+
+
 def machine_lines() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_description()
     try:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
@@ -124,6 +141,20 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.update(extra)
     return env
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used so far, in seconds (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parse_settings(spec: str) -> dict[str, str]:
+    """`NAME=VALUE[,NAME=VALUE]` (a benchmark's --against) as a dict."""
+    pairs = [part.split("=", 1) for part in spec.split(",") if part]
+    if any(len(pair) != 2 or not pair[0] for pair in pairs):
+        raise ValueError(f"--against: expected NAME=VALUE[,NAME=VALUE], got {spec!r}")
+    return dict(pairs)  # type: ignore[arg-type]
 
 
 def rss_kib(pid: int) -> int:

@@ -1,6 +1,7 @@
 """API under load: p50/p99 and errors for POST /uploads, POST /transcribe and GET /transcripts.
 
-    .venv/bin/python benchmarks/api_load.py [--quick] [--seconds S] [--concurrency N] [--output FILE]
+    .venv/bin/python benchmarks/api_load.py [--quick] [--seconds S] [--concurrency N] [--rounds N]
+                                            [--against NAME=VALUE[,NAME=VALUE]] [--output FILE]
 
 `grabadora dev --no-worker` (emulator + API + relay in one process, no worker, so queued jobs
 only pile up in SQS) runs in a subprocess; this process is the load generator: N concurrent
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,7 +39,18 @@ if str(REPO) not in sys.path:
 
 import httpx  # noqa: E402
 
-from benchmarks._common import AUDIO_DIR, BIN, command_line, dev_stack, log, machine_lines, percentile, verdict  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    AUDIO_DIR,
+    BIN,
+    command_line,
+    cpu_seconds,
+    dev_stack,
+    log,
+    machine_lines,
+    parse_settings,
+    percentile,
+    verdict,
+)
 
 FILE = AUDIO_DIR / "deepspeech_LDC93S1_pcms16le_1_8000.wav"  # 47 KB
 
@@ -48,9 +61,20 @@ class Phase:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
+    stack_cpu: float = 0.0  # seconds of CPU the stack process used during the phase
+    client_cpu: float = 0.0  # ... and this process, the load generator
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
+
+    def add(self, other: Phase) -> None:
+        """Pool another run of the same endpoint into this one."""
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.stack_cpu += other.stack_cpu
+        self.client_cpu += other.client_cpu
+        for what, n in other.errors.items():
+            self.errors[what] = self.errors.get(what, 0) + n
 
 
 async def sign_up(client: httpx.AsyncClient, i: int) -> dict[str, str]:
@@ -63,18 +87,24 @@ async def sign_up(client: httpx.AsyncClient, i: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-PROFILE: dict = {}  # {"pid": stack pid, "dir": Path} when --py-spy is given
+PROFILE: dict = {}  # {"stack_pid": the stack's pid, "dir": Path when --py-spy is given}
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noqa: ANN001
     spy = None
-    if PROFILE:
+    if "dir" in PROFILE:
         out = PROFILE["dir"] / (phase.name.replace(" ", "_").replace("/", "") + ".txt")
         spy = subprocess.Popen(
-            [str(BIN / "py-spy"), "record", "-p", str(PROFILE["pid"]), "-d", str(max(1, int(seconds) - 1)), "-r", "50", "--gil", "-f", "raw", "-o", str(out)],
+            [str(BIN / "py-spy"), "record", "-p", str(PROFILE["stack_pid"]), "-d", str(max(1, int(seconds) - 1)), "-r", "50", "--gil", "-f", "raw", "-o", str(out)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    stack_cpu, client_cpu = cpu_seconds(PROFILE["stack_pid"]), _own_cpu()
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
 
@@ -86,6 +116,8 @@ async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noq
 
     await asyncio.gather(*(loop(w) for w in workers))
     phase.seconds = time.perf_counter() - started
+    phase.stack_cpu = cpu_seconds(PROFILE["stack_pid"]) - stack_cpu
+    phase.client_cpu = _own_cpu() - client_cpu
     if spy is not None:
         spy.wait()
 
@@ -170,56 +202,63 @@ async def load(url: str, concurrency: int, seconds: float) -> list[Phase]:
         return [up, tr, ls]
 
 
-def report(phases: list[Phase], concurrency: int, seconds: float) -> list[str]:
+def report(variants: dict[str, list[Phase]], concurrency: int, seconds: float, rounds: int) -> list[str]:
+    compared = len(variants) > 1
     lines = [
-        f"## API under load (part 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint",
+        f"## API under load (part 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint"
+        + (f", {rounds} round(s) per stack, alternated, pooled" if compared or rounds > 1 else ""),
         "",
         *machine_lines(),
         f"- command: `{command_line()}`",
         "",
-        "| endpoint | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | errors | Little's law N/throughput (ms) |",
-        "|---|---|---|---|---|---|---|---|",
+        ("| stack " if compared else "")
+        + "| endpoint | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | errors | Little's law N/throughput (ms) "
+        "| stack CPU / request (ms) | load generator CPU / request (ms) |",
+        ("|---" if compared else "") + "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for p in phases:
-        n = len(p.latencies)
-        rps = n / p.seconds if p.seconds else 0
-        errs = sum(p.errors.values())
-        detail = f" ({', '.join(f'{k}: {v}' for k, v in p.errors.items())})" if errs else ""
-        lines.append(
-            f"| {p.name} | {n} | {rps:.0f} | {percentile(p.latencies, 50) * 1000:.0f} | {percentile(p.latencies, 99) * 1000:.0f} "
-            f"| {max(p.latencies) * 1000:.0f} | {errs}{detail} | {concurrency / rps * 1000 if rps else float('nan'):.0f} |"
-        )
+    for name, phases in variants.items():
+        for p in phases:
+            n = len(p.latencies)
+            rps = n / p.seconds if p.seconds else 0
+            errs = sum(p.errors.values())
+            detail = f" ({', '.join(f'{k}: {v}' for k, v in p.errors.items())})" if errs else ""
+            lines.append(
+                (f"| {name} " if compared else "")
+                + f"| {p.name} | {n} | {rps:.0f} | {percentile(p.latencies, 50) * 1000:.0f} | {percentile(p.latencies, 99) * 1000:.0f} "
+                f"| {max(p.latencies) * 1000:.0f} | {errs}{detail} | {concurrency / rps * 1000 if rps else float('nan'):.0f} "
+                f"| {p.stack_cpu / n * 1000 if n else float('nan'):.1f} | {p.client_cpu / n * 1000 if n else float('nan'):.1f} |"
+            )
+    phases = next(iter(variants.values()))  # the defaults
     worst = max(percentile(p.latencies, 99) * 1000 for p in phases)
     errors = sum(sum(p.errors.values()) for p in phases)
     mean = statistics.mean(x for p in phases for x in p.latencies) * 1000
     lines += [
         "",
         "Closed loop from a second process on 127.0.0.1 (httpx async); the stack (API + relay + moto's server, one Python "
-        f"process) has no worker. Mean latency over all requests {mean:.0f} ms.",
-        f"- targets: p99 ≤ 100 ms: {verdict(worst, 100)} (worst endpoint {worst:.0f} ms); zero errors: {'met' if errors == 0 else 'MISSED'} ({errors})",
+        f"process) has no worker. Mean latency over all requests{' (defaults)' if compared else ''} {mean:.0f} ms. "
+        "CPU per request: the process's user + system time over the phase / requests answered; about 1,000 ms of "
+        "CPU a second is all one Python process gets while its threads share one GIL.",
+        f"- targets{' (defaults)' if compared else ''}: p99 ≤ 100 ms: {verdict(worst, 100)} (worst endpoint {worst:.0f} ms); "
+        f"zero errors: {'met' if errors == 0 else 'MISSED'} ({errors})",
     ]
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 s per endpoint")
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--py-spy", type=Path, default=None, help="profile the stack during each phase (py-spy raw output here)")
-    args = parser.parse_args(argv)
-    seconds = 5.0 if args.quick else args.seconds
+def run_stack(extra: dict[str, str], concurrency: int, seconds: float, py_spy: Path | None) -> list[Phase]:
+    """One `grabadora dev --no-worker` (with `extra` in its environment) under the three phases."""
     workdir = Path(tempfile.mkdtemp(prefix="grabadora-bench-api-"))
     stack, _endpoint = dev_stack(workdir)
+    stack.env.update(extra)
     ok = False
     try:
-        log(f"starting grabadora dev --no-worker (logs in {workdir}) ...")
+        log(f"starting grabadora dev --no-worker{' with ' + str(extra) if extra else ''} (logs in {workdir}) ...")
         stack.start()
-        if args.py_spy:
-            args.py_spy.mkdir(parents=True, exist_ok=True)
-            PROFILE.update(pid=stack.pid, dir=args.py_spy)
-        phases = asyncio.run(load(stack.url, args.concurrency, seconds))
+        PROFILE.clear()
+        PROFILE["stack_pid"] = stack.pid
+        if py_spy:
+            py_spy.mkdir(parents=True, exist_ok=True)
+            PROFILE["dir"] = py_spy
+        phases = asyncio.run(load(stack.url, concurrency, seconds))
         ok = True
     finally:
         stack.stop()
@@ -227,7 +266,37 @@ def main(argv: list[str] | None = None) -> int:
             log(stack.log_tail())
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    markdown = "\n".join(report(phases, args.concurrency, seconds))
+    return phases
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 s per endpoint")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=1, help="runs per stack variant, alternated, pooled")
+    parser.add_argument(
+        "--against",
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        action="append",
+        default=[],
+        help="also run a stack with these environment settings changed (repeat for more variants)",
+    )
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--py-spy", type=Path, default=None, help="profile the stack during each phase (py-spy raw output here)")
+    args = parser.parse_args(argv)
+    seconds = 5.0 if args.quick else args.seconds
+    variants = {"defaults": {}, **{spec: parse_settings(spec) for spec in args.against}}
+    pooled: dict[str, list[Phase]] = {}
+    for _ in range(args.rounds):
+        for name, extra in variants.items():
+            phases = run_stack(extra, args.concurrency, seconds, args.py_spy if name == "defaults" else None)
+            if name not in pooled:
+                pooled[name] = phases
+            else:
+                for total, phase in zip(pooled[name], phases, strict=True):
+                    total.add(phase)
+    markdown = "\n".join(report(pooled, args.concurrency, seconds, args.rounds))
     print(markdown)
     if args.output:
         args.output.write_text(markdown + "\n")

@@ -53,6 +53,7 @@ if str(REPO) not in sys.path:
 import httpx  # noqa: E402
 from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 
+from benchmarks._common import cpu_description  # noqa: E402
 from gpu_container.model_store import resolve_model  # noqa: E402
 from gpu_container.profiles import decode_profile  # noqa: E402
 from gpu_container.transcriber import transcribe_kwargs  # noqa: E402
@@ -306,14 +307,7 @@ def machine() -> list[str]:
     import ctranslate2
     import faster_whisper
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_description()
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or str(os.cpu_count())
     return [
         f"- machine: nproc {nproc}, CPU {cpu}",

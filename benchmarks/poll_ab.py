@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import pipeline as pl  # noqa: E402
+from benchmarks._common import parse_settings  # noqa: E402
 
 
 class EnvStack(pl.Stack):
@@ -62,7 +63,7 @@ def main() -> int:
     if args.against:
         variants = {"defaults": {}}
         for variant in args.against:
-            variants[variant] = dict(pair.split("=", 1) for pair in variant.split(","))
+            variants[variant] = parse_settings(variant)
     else:
         variants = {}
         for v in args.variants.split(","):

@@ -1,14 +1,21 @@
-"""A fix to the emulator, not to Grabadora: transactions that cost what they cost on AWS.
+"""Fixes to the emulator, not to Grabadora: moto answering at the cost AWS would.
 
-moto 5.2.5's `transact_write_items` deep-copies every table a transaction touches, once per
-item, so it can roll back. The worker commits each segment's words as one transaction into the
-`events` table, which holds every job's events, so each commit got slower as the table grew
-(seconds per job once a few jobs had run: the emulator, not the code under test, dominated the
-pipeline's overhead).
+Each patch keeps moto's answers and fixes a cost that grew with the data or dominated a
+benchmark (found with py-spy; docs/BENCHMARKS.md has the side-by-side figures):
 
-For transactions made only of `Put` and `ConditionCheck` items (all the worker sends) this
-checks every condition first and writes only when all hold, which is DynamoDB's all-or-nothing
-semantics without a copy. Anything else goes to moto's own implementation.
+- `transact_write_items` deep-copied every table a transaction touches, once per item, so it
+  could roll back. The worker commits each segment's words as one transaction into the `events`
+  table, which holds every job's events, so each commit got slower as the table grew. For
+  transactions made only of `Put` and `ConditionCheck` items (all the worker sends) this checks
+  every condition first and writes only when all hold, which is DynamoDB's all-or-nothing
+  semantics without a copy; anything else goes to moto's own implementation. Conditional writes
+  are also made atomic under one lock (`_serialize_writes`).
+- a base-table Query reads its own partition, not the whole table (`_query_one_partition`);
+- the service behind a host is looked up once (`_cache_backend_lookup`);
+- projections convert each item once, not once per attribute (`_project_once`);
+- DynamoDB items are written into responses as they are, not by walking the output shape
+  (`_attribute_values_as_is`);
+- SQS reads the clock with `time.time()` (`_sqs_clock_from_time`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The benchmarks' pure helpers: percentiles and rates (benchmarks/_common.py)."""
+"""The benchmarks' pure helpers: percentiles, rates, --against settings, CPU time (benchmarks/_common.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks._common import per_minute, percentile, summary_ms, verdict  # noqa: E402
+from benchmarks._common import cpu_seconds, parse_settings, per_minute, percentile, summary_ms, verdict  # noqa: E402
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -39,3 +39,34 @@ def test_summary_ms_and_rates() -> None:
     assert math.isnan(per_minute(1, 0))
     assert verdict(50, 50) == "met"
     assert verdict(50.1, 50) == "MISSED"
+
+
+def test_against_settings_parse_into_environment_variables() -> None:
+    assert parse_settings("GRABADORA_GC_FREEZE=false") == {"GRABADORA_GC_FREEZE": "false"}
+    assert parse_settings("A=1,B=x=y") == {"A": "1", "B": "x=y"}
+    assert parse_settings("PYTHONPATH=/tmp/before") == {"PYTHONPATH": "/tmp/before"}
+    with pytest.raises(ValueError):
+        parse_settings("GRABADORA_GC_FREEZE")
+    with pytest.raises(ValueError):
+        parse_settings("=1")
+
+
+def test_cpu_seconds_counts_a_process_s_work() -> None:
+    import os
+    import time
+
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    assert 0.1 < cpu_seconds(os.getpid()) - before < 5
+
+
+def test_the_cpu_is_named_with_the_vector_extensions_int8_depends_on() -> None:
+    from benchmarks._common import cpu_description
+
+    avx2 = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx fma avx2 bmi2\n"
+    assert cpu_description(avx2) == "AMD EPYC (avx2, fma; no avx512)"
+    avx512 = "model name\t: AMD EPYC 9R14\nflags\t: avx2 fma avx512f avx512_vnni\nmodel name\t: other\n"
+    assert cpu_description(avx512) == "AMD EPYC 9R14 (avx2, fma, avx512f, avx512_vnni)"
+    assert cpu_description("") == "unknown (no avx2; no avx512)"
