@@ -45,6 +45,9 @@ class GrabadoraClient:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
+        # One connection pool for the API, the storage PUTs and the event streams: building an
+        # httpx.Client loads the TLS trust store (~50 ms here), which a per-call client paid on
+        # every upload and every stream (docs/BENCHMARKS.md, pipeline fixed cost).
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def close(self) -> None:
@@ -90,7 +93,8 @@ class GrabadoraClient:
                     yield chunk
 
         headers = {**upload["headers"], "Content-Length": str(size)}
-        response = httpx.put(upload["url"], content=chunks(), headers=headers, timeout=300)
+        # An absolute URL: the client's base_url does not apply, and no API token is sent.
+        response = self._http.put(upload["url"], content=chunks(), headers=headers, timeout=300)
         if not response.is_success:
             raise ApiError(response.status_code, f"upload to storage failed: {response.text[:200]}")
 
@@ -127,20 +131,19 @@ class GrabadoraClient:
         while True:
             headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
             try:
-                with httpx.Client(timeout=httpx.Timeout(10.0, read=60.0)) as http:
-                    with connect_sse(http, "GET", url, headers=headers) as source:
-                        if not source.response.is_success:
-                            source.response.read()
-                            _raise_for(source.response)
-                        for sse in source.iter_sse():
-                            if not sse.data:
-                                continue  # a heartbeat comment
-                            event = StreamEvent(int(sse.id), sse.event, json.loads(sse.data))
-                            last_event_id = event.id
-                            attempts = 0
-                            yield event
-                            if event.event in ("completed", "error"):
-                                return
+                with connect_sse(self._http, "GET", url, headers=headers, timeout=httpx.Timeout(10.0, read=60.0)) as source:
+                    if not source.response.is_success:
+                        source.response.read()
+                        _raise_for(source.response)
+                    for sse in source.iter_sse():
+                        if not sse.data:
+                            continue  # a heartbeat comment
+                        event = StreamEvent(int(sse.id), sse.event, json.loads(sse.data))
+                        last_event_id = event.id
+                        attempts = 0
+                        yield event
+                        if event.event in ("completed", "error"):
+                            return
             except (httpx.TransportError, httpx.RemoteProtocolError):
                 attempts += 1
                 if attempts > max_reconnects:

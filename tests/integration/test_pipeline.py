@@ -76,6 +76,21 @@ def test_resume_from_last_event_id_replays_only_what_follows(client: GrabadoraCl
     assert resumed[-1].event == "completed"
 
 
+def test_uploads_and_streams_reuse_the_clients_connection_pool(
+    client: GrabadoraClient, worker, audio_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Building an httpx.Client loads the TLS trust store (~50 ms): per upload and per stream,
+    # that was most of the client's upload time in the pipeline benchmark.
+    built = []
+    real_init = httpx.Client.__init__
+    monkeypatch.setattr(httpx.Client, "__init__", lambda self, *a, **k: built.append(1) or real_init(self, *a, **k))
+    job = submit(client, audio_dir / "pv_cheetah_test_en.wav")
+    drain(worker)
+    first, again = list(client.events(job["stream_url"])), list(client.events(job["stream_url"], last_event_id=0))
+    assert first[-1].event == again[-1].event == "completed"
+    assert built == []
+
+
 def test_multipart_small_file_goes_through_the_same_pipeline(client: GrabadoraClient, worker, audio_dir) -> None:
     job = client.transcribe_file(str(audio_dir / "pv_cheetah_test_en.wav"), language="en", word_timestamps=False)
     drain(worker)
