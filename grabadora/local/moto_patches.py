@@ -160,8 +160,8 @@ def _project_once() -> None:
 
     moto 5.2.5's `Item.project` turns the whole item into plain Python (`to_regular_json`, a
     deep copy and a boto3 deserialisation of every attribute) for each path of the
-    ProjectionExpression. `GET /transcripts` projects 11 attributes of 20 items, so every
-    listing made 220 such conversions: 27 % of the stack's GIL samples at 32 concurrent clients
+    ProjectionExpression. `GET /transcripts` projects 13 attributes of 20 items, so every
+    listing made 260 such conversions: 27 % of the stack's GIL samples at 32 concurrent clients
     (`benchmarks/api_load.py --py-spy`). The conversion is now made once per item; the paths are
     looked up and merged exactly as before.
     """
@@ -248,9 +248,9 @@ def _sqs_clock_from_time() -> None:
 
     moto 5.2.5's SQS asks `unix_time()` (a naive `utcnow()` minus a naive epoch) whether each
     message is visible or delayed, and `SendMessage` computes the queue's attributes, which walks
-    every message three times. With jobs queued behind a busy worker that walk was 28 % of the
+    every message three times. With jobs queued behind a busy worker the clock was 26 % of the
     stack's GIL samples during `POST /transcribe` at 32 concurrent clients
-    (`benchmarks/api_load.py --py-spy`, ~300 messages queued). The current time is the same
+    (`benchmarks/api_load.py --py-spy`, up to ~300 messages queued). The current time is the same
     number from `time.time()`, at a fraction of the cost; calls with a datetime are unchanged.
     """
     import time
