@@ -1,6 +1,6 @@
 """API under load: p50/p99 and errors for POST /uploads, POST /transcribe and GET /transcripts.
 
-    .venv/bin/python benchmarks/api_load.py [--quick] [--seconds S] [--concurrency N] [--rounds N]
+    .venv/bin/python benchmarks/api_load.py [--quick] [--seconds S] [--concurrency N[,N...]] [--rounds N]
                                             [--against NAME=VALUE[,NAME=VALUE]] [--output FILE]
 
 `grabadora dev --no-worker` (emulator + API + relay in one process, no worker, so queued jobs
@@ -8,6 +8,7 @@ only pile up in SQS) runs in a subprocess; this process is the load generator: N
 httpx async clients (closed loop: each sends its next request as soon as the last one answered),
 each signed in as its own user, for a bounded time per endpoint, one endpoint after the other:
 
+  GET /healthz       the floor: the same server and load generator, no AWS call, no auth
   POST /uploads      {filename, content_type, size}: a presigned PUT
   POST /transcribe   {upload_id} for uploads made in the first phase (their bytes PUT untimed in
                      between), so every request queues a real job
@@ -16,6 +17,9 @@ each signed in as its own user, for a bounded time per endpoint, one endpoint af
 Latency is per request, from send to the full response; an error is any status other than the
 endpoint's success code, or a transport failure. Throughput = requests / seconds, which with a
 closed loop fixes the latency (Little's law: mean latency ≈ N / throughput).
+
+Each concurrency in `--concurrency` (default 1 and 32) gets a fresh stack: at 1 client the
+latency is the request's own service time, at 32 it adds the queue in front of the stack.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from benchmarks._common import (  # noqa: E402
 )
 
 FILE = AUDIO_DIR / "deepspeech_LDC93S1_pcms16le_1_8000.wav"  # 47 KB
+FLOOR = "GET /healthz"  # measured for reference; the target names the other three
 
 
 @dataclass
@@ -146,6 +151,18 @@ async def load(url: str, concurrency: int, seconds: float) -> list[Phase]:
             auths.append(await sign_up(client, i))
         uploads: list[list[dict]] = [[] for _ in range(concurrency)]
 
+        # 0. GET /healthz: what any request costs this server and this load generator
+        floor = Phase(FLOOR)
+
+        def health(_i: int):  # noqa: ANN202
+            async def one() -> None:
+                await timed(floor, 200, lambda: client.get("/healthz"))
+
+            return one
+
+        log(f"  GET /healthz for {seconds:.0f} s ...")
+        await run_phase(floor, [health(i) for i in range(concurrency)], seconds)
+
         # 1. POST /uploads
         up = Phase("POST /uploads")
 
@@ -199,47 +216,56 @@ async def load(url: str, concurrency: int, seconds: float) -> list[Phase]:
 
         log(f"  GET /transcripts for {seconds:.0f} s ...")
         await run_phase(ls, [lister(i) for i in range(concurrency)], seconds)
-        return [up, tr, ls]
+        return [floor, up, tr, ls]
 
 
-def report(variants: dict[str, list[Phase]], concurrency: int, seconds: float, rounds: int) -> list[str]:
-    compared = len(variants) > 1
+def report(runs: dict[tuple[str, int], list[Phase]], seconds: float, rounds: int) -> list[str]:
+    """One table, a row per (stack variant, clients, endpoint); `runs` in the order they were taken."""
+    compared = len({name for name, _ in runs}) > 1
+    levels = sorted({clients for _, clients in runs})
+    target_clients = max(levels)
     lines = [
-        f"## API under load (part 4): {concurrency} concurrent clients, {seconds:.0f} s per endpoint"
+        f"## API under load (part 4): {' and '.join(map(str, levels))} concurrent client(s), {seconds:.0f} s per endpoint"
         + (f", {rounds} round(s) per stack, alternated, pooled" if compared or rounds > 1 else ""),
         "",
         *machine_lines(),
         f"- command: `{command_line()}`",
         "",
         ("| stack " if compared else "")
-        + "| endpoint | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | errors | Little's law N/throughput (ms) "
+        + "| clients | endpoint | requests | req/s | p50 (ms) | p99 (ms) | max (ms) | errors | Little's law N/throughput (ms) "
         "| stack CPU / request (ms) | load generator CPU / request (ms) |",
-        ("|---" if compared else "") + "|---|---|---|---|---|---|---|---|---|---|",
+        ("|---" if compared else "") + "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, phases in variants.items():
+    for (name, clients), phases in runs.items():
         for p in phases:
             n = len(p.latencies)
             rps = n / p.seconds if p.seconds else 0
             errs = sum(p.errors.values())
             detail = f" ({', '.join(f'{k}: {v}' for k, v in p.errors.items())})" if errs else ""
+            label = f"{p.name} (floor)" if p.name == FLOOR else p.name
             lines.append(
                 (f"| {name} " if compared else "")
-                + f"| {p.name} | {n} | {rps:.0f} | {percentile(p.latencies, 50) * 1000:.0f} | {percentile(p.latencies, 99) * 1000:.0f} "
-                f"| {max(p.latencies) * 1000:.0f} | {errs}{detail} | {concurrency / rps * 1000 if rps else float('nan'):.0f} "
+                + f"| {clients} | {label} | {n} | {rps:.0f} | {percentile(p.latencies, 50) * 1000:.0f} "
+                f"| {percentile(p.latencies, 99) * 1000:.0f} | {max(p.latencies) * 1000:.0f} | {errs}{detail} "
+                f"| {clients / rps * 1000 if rps else float('nan'):.0f} "
                 f"| {p.stack_cpu / n * 1000 if n else float('nan'):.1f} | {p.client_cpu / n * 1000 if n else float('nan'):.1f} |"
             )
-    phases = next(iter(variants.values()))  # the defaults
-    worst = max(percentile(p.latencies, 99) * 1000 for p in phases)
-    errors = sum(sum(p.errors.values()) for p in phases)
-    mean = statistics.mean(x for p in phases for x in p.latencies) * 1000
+    defaults = next(name for name, _ in runs)
+    judged = [p for p in runs[(defaults, target_clients)] if p.name != FLOOR]
+    worst = max(percentile(p.latencies, 99) * 1000 for p in judged)
+    errors = sum(sum(p.errors.values()) for (name, _), phases in runs.items() if name == defaults for p in phases)
+    mean = statistics.mean(x for p in judged for x in p.latencies) * 1000
     lines += [
         "",
         "Closed loop from a second process on 127.0.0.1 (httpx async); the stack (API + relay + moto's server, one Python "
-        f"process) has no worker. Mean latency over all requests{' (defaults)' if compared else ''} {mean:.0f} ms. "
-        "CPU per request: the process's user + system time over the phase / requests answered; about 1,000 ms of "
-        "CPU a second is all one Python process gets while its threads share one GIL.",
-        f"- targets{' (defaults)' if compared else ''}: p99 ≤ 100 ms: {verdict(worst, 100)} (worst endpoint {worst:.0f} ms); "
-        f"zero errors: {'met' if errors == 0 else 'MISSED'} ({errors})",
+        f"process) has no worker; a fresh stack per client count. Mean latency over the three endpoints' requests at "
+        f"{target_clients} clients{' (defaults)' if compared else ''}: {mean:.0f} ms. `GET /healthz` (no AWS call, "
+        "no auth) is the floor any route pays on this server and load generator. CPU per request: the process's user "
+        "+ system time over the phase / requests answered; about 1,000 ms of CPU a second is all one Python process "
+        "gets while its threads share one GIL.",
+        f"- targets at {target_clients} clients{' (defaults)' if compared else ''}: p99 ≤ 100 ms: "
+        f"{verdict(worst, 100)} (worst of the three endpoints {worst:.0f} ms); "
+        f"zero errors: {'met' if errors == 0 else 'MISSED'} ({errors}, every run of the defaults)",
     ]
     return lines
 
@@ -273,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 s per endpoint")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", default="1,32", help="comma-separated client counts, a fresh stack each")
     parser.add_argument("--rounds", type=int, default=1, help="runs per stack variant, alternated, pooled")
     parser.add_argument(
         "--against",
@@ -286,17 +312,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", type=Path, default=None, help="profile the stack during each phase (py-spy raw output here)")
     args = parser.parse_args(argv)
     seconds = 5.0 if args.quick else args.seconds
+    levels = [int(n) for n in args.concurrency.split(",") if n.strip()]
     variants = {"defaults": {}, **{spec: parse_settings(spec) for spec in args.against}}
-    pooled: dict[str, list[Phase]] = {}
+    pooled: dict[tuple[str, int], list[Phase]] = {}
     for _ in range(args.rounds):
-        for name, extra in variants.items():
-            phases = run_stack(extra, args.concurrency, seconds, args.py_spy if name == "defaults" else None)
-            if name not in pooled:
-                pooled[name] = phases
-            else:
-                for total, phase in zip(pooled[name], phases, strict=True):
-                    total.add(phase)
-    markdown = "\n".join(report(pooled, args.concurrency, seconds, args.rounds))
+        for clients in levels:
+            for name, extra in variants.items():
+                spy = args.py_spy / f"{clients}-clients" if args.py_spy and name == "defaults" else None
+                phases = run_stack(extra, clients, seconds, spy)
+                if (name, clients) not in pooled:
+                    pooled[(name, clients)] = phases
+                else:
+                    for total, phase in zip(pooled[(name, clients)], phases, strict=True):
+                        total.add(phase)
+    markdown = "\n".join(report(pooled, seconds, args.rounds))
     print(markdown)
     if args.output:
         args.output.write_text(markdown + "\n")

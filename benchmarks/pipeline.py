@@ -380,7 +380,7 @@ def notes(results: list[CaseResult], warmup: int, keep_events: bool) -> list[str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per case (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per case (default 5)")
     parser.add_argument("--quick", action="store_true", help="one round")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs of each path first (default 1)")
     parser.add_argument("--output", type=Path, default=None, help="also write the markdown here")

@@ -354,16 +354,21 @@ def compare_poll(workdir: Path, endpoint: str, variants: list[str], rounds: int,
 # The poll each deployment shape runs with: infra_cdk/stream.py (and docker-compose.yml) for a
 # relay whose writer is another process; grabadora/local/stack.py for `grabadora dev`, whose
 # worker commits in the relay's process and rings its doorbell.
-AWS_POLL = {"GRABADORA_RELAY_POLL_MIN_SECONDS": "0.025", "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.05"}
+AWS_POLL = {"GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015", "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03"}
 DEV_POLL = {"GRABADORA_RELAY_POLL_MIN_SECONDS": "0.25", "GRABADORA_RELAY_POLL_MAX_SECONDS": "1.0"}
+
+
+def _ms_range(poll: dict[str, str]) -> str:
+    low, high = (float(poll[f"GRABADORA_RELAY_POLL_{end}_SECONDS"]) * 1000 for end in ("MIN", "MAX"))
+    return f"{low:.0f} → {high:.0f} ms"
 
 
 def compare_writer(workdir: Path, endpoint: str, rounds: int, interval: float) -> list[str]:
     """The latency scenario in both shapes as shipped, alternated: commits from another process
     to a relay polling at AWS_POLL (AWS, compose), and commits in the relay's own process to a
     relay polling at DEV_POLL whose doorbell they ring (grabadora dev)."""
-    aws = "AWS / compose: writer in another process, poll 25 → 50 ms"
-    dev = "grabadora dev: writer in the relay's process (doorbell), poll 250 → 1000 ms"
+    aws = f"AWS / compose: writer in another process, poll {_ms_range(AWS_POLL)}"
+    dev = f"grabadora dev: writer in the relay's process (doorbell), poll {_ms_range(DEV_POLL)}"
     writers = {aws: "separate", dev: "relay"}
     runs = _alternate(
         workdir, endpoint, {aws: AWS_POLL, dev: DEV_POLL}, rounds,
@@ -417,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between a job's segments")
     parser.add_argument(
         "--compare-poll",
-        default="0.05:0.1,0.025:0.05",
+        default="0.025:0.05,0.015:0.03",
         help="poll min:max variants (seconds) whose latency runs alternate on relays of their own ('' to skip)",
     )
     parser.add_argument("--compare-rounds", type=int, default=2)
@@ -444,8 +449,7 @@ def main(argv: list[str] | None = None) -> int:
 
         s = get_settings()
         settings_line = (
-            f"relay settings (as deployed by infra_cdk/stream.py): poll {float(AWS_POLL['GRABADORA_RELAY_POLL_MIN_SECONDS']) * 1000:.0f}"
-            f" → {float(AWS_POLL['GRABADORA_RELAY_POLL_MAX_SECONDS']) * 1000:.0f} ms, idle after {s.relay_idle_after_seconds:.0f} s"
+            f"relay settings (as deployed by infra_cdk/stream.py): poll {_ms_range(AWS_POLL)}, idle after {s.relay_idle_after_seconds:.0f} s"
             f" → {s.relay_poll_idle_seconds * 1000:.0f} ms; writer: the driver, another process"
         )
         driver = Driver(relay.url, workdir)

@@ -33,10 +33,11 @@ class Stream(Construct):
                 "POWERTOOLS_SERVICE_NAME": "grabadora-stream",
                 # The worker commits from its own container, so no commit rings this relay's
                 # doorbell and the poll alone sets latency: half the interval plus one Query.
-                # 25 → 50 ms measured p50 38 ms, p99 77 ms (docs/BENCHMARKS.md), at ~1,100
-                # reads per streamed minute of an active job; a quiet one backs off to 1/s.
-                "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.025",
-                "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.05",
+                # 15 → 30 ms: p50 24–25 ms against 34–44 ms at 25 → 50 (docs/BENCHMARKS.md),
+                # at ~1,400 reads per streamed minute of an active job instead of ~1,000; a
+                # quiet one still backs off to 1/s.
+                "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
+                "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03",
             },
             # A stream lasts at most this long; the browser's EventSource then reconnects with
             # Last-Event-ID and the relay replays from DynamoDB, so nothing is lost.

@@ -90,8 +90,8 @@ def test_stream_runs_under_the_web_adapter_in_response_stream_mode(synth, templa
                 "AWS_LWA_PORT": "8080",
                 "PORT": "8080",
                 # No worker in its process to wake it: it polls at the interval that meets 50 ms p50
-                "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.025",
-                "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.05",
+                "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
+                "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03",
             })},
             "Layers": Match.array_with([
                 {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:25"}

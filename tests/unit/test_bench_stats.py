@@ -70,3 +70,23 @@ def test_the_cpu_is_named_with_the_vector_extensions_int8_depends_on() -> None:
     avx512 = "model name\t: AMD EPYC 9R14\nflags\t: avx2 fma avx512f avx512_vnni\nmodel name\t: other\n"
     assert cpu_description(avx512) == "AMD EPYC 9R14 (avx2, fma, avx512f, avx512_vnni)"
     assert cpu_description("") == "unknown (no avx2; no avx512)"
+
+
+def test_api_report_judges_the_target_at_the_highest_client_count_without_the_floor() -> None:
+    from benchmarks.api_load import FLOOR, Phase, report
+
+    def phase(name: str, latency_s: float, errors: int = 0) -> Phase:
+        p = Phase(name, seconds=1.0, latencies=[latency_s] * 10, stack_cpu=0.01, client_cpu=0.01)
+        if errors:
+            p.errors["HTTP 500"] = errors
+        return p
+
+    runs = {
+        ("defaults", 1): [phase(FLOOR, 0.002), phase("POST /uploads", 0.2)],  # slow, but not the target's level
+        ("defaults", 32): [phase(FLOOR, 0.5), phase("POST /uploads", 0.05)],  # the floor does not count
+    }
+    text = "\n".join(report(runs, seconds=1.0, rounds=1))
+    assert "| 32 | GET /healthz (floor) | 10 |" in text
+    assert "p99 ≤ 100 ms: met (worst of the three endpoints 50 ms)" in text
+    runs[("defaults", 32)][1] = phase("POST /uploads", 0.05, errors=2)
+    assert "zero errors: MISSED (2" in "\n".join(report(runs, seconds=1.0, rounds=1))
