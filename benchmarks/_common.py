@@ -6,6 +6,7 @@ start `grabadora dev` or a lone relay in their own session so only we ever signa
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -64,6 +66,47 @@ def per_minute(count: int, seconds: float) -> float:
 def verdict(value: float, target: float) -> str:
     """'met' / 'MISSED' for an at-most target."""
     return "met" if value <= target else "MISSED"
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One of the targets of issue 6 as a part measured it; `run_all.py` gathers every part's
+    into the one table it prints first (each part writes its own with `--targets FILE`)."""
+
+    target: str  # "relay p50 ≤ 50 ms"
+    measured: str  # "24 ms over 1,002 events"
+    met: bool
+
+    def line(self) -> str:
+        return f"{self.target}: {'met' if self.met else 'MISSED'} ({self.measured})"
+
+
+def at_most(target: str, value: float, limit: float, measured: str) -> Target:
+    return Target(target, measured, value <= limit)
+
+
+def targets_line(targets: Sequence[Target]) -> str:
+    """The part's own summary under its tables."""
+    return "- targets: " + "; ".join(t.line() for t in targets)
+
+
+def write_targets(path: Path | None, targets: Sequence[Target]) -> None:
+    if path is not None:
+        path.write_text(json.dumps([asdict(t) for t in targets], ensure_ascii=False, indent=1) + "\n")
+
+
+def read_targets(path: Path) -> list[Target]:
+    return [Target(**t) for t in json.loads(path.read_text())]
+
+
+def targets_table(parts: Sequence[tuple[str, Sequence[Target]]]) -> list[str]:
+    lines = ["| part | target | measured | verdict |", "|---|---|---|---|"]
+    for part, targets in parts:
+        lines += [f"| {part} | {t.target} | {t.measured} | {'met' if t.met else 'MISSED'} |" for t in targets]
+    return lines
 
 
 # --- machine and command ----------------------------------------------------------------------

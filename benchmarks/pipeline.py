@@ -53,7 +53,7 @@ if str(REPO) not in sys.path:
 import httpx  # noqa: E402
 from faster_whisper import WhisperModel, decode_audio  # noqa: E402
 
-from benchmarks._common import cpu_description  # noqa: E402
+from benchmarks._common import Target, at_most, cpu_description, targets_line, write_targets  # noqa: E402
 from gpu_container.model_store import resolve_model  # noqa: E402
 from gpu_container.profiles import decode_profile  # noqa: E402
 from gpu_container.transcriber import transcribe_kwargs  # noqa: E402
@@ -345,6 +345,25 @@ def table(results: list[CaseResult]) -> list[str]:
     return lines
 
 
+def targets(results: list[CaseResult]) -> list[Target]:
+    """The issue's pipeline targets. The ratio is judged on the longest file, where decoding
+    dominates; the fixed cost on the shortest, where it is most of the wall time (on a long
+    file a per-job constant drowns in the decode's run-to-run spread, which the ratio covers);
+    the first word on every file."""
+    out: list[Target] = []
+    longest = max(results, key=lambda r: r.audio_seconds)
+    shortest = min(results, key=lambda r: r.audio_seconds)
+    walls = {id(r): (statistics.median(x.wall for x in r.direct), statistics.median(x.wall for x in r.pipeline)) for r in results}
+    dw, pw = walls[id(longest)]
+    out.append(at_most(f"overhead ratio ≤ 1.05 ({longest.case.file})", pw / dw, 1.05, f"{pw / dw:.3f}x, {pw:.2f} s vs {dw:.2f} s"))
+    dw, pw = walls[id(shortest)]
+    out.append(at_most(f"fixed cost per job ≤ 300 ms ({shortest.case.file})", (pw - dw) * 1000, 300, f"{(pw - dw) * 1000:+.0f} ms"))
+    for r in results:
+        gap = statistics.median(x.first_delta for x in r.pipeline) - statistics.median(x.first_segment for x in r.direct)
+        out.append(at_most(f"first delta ≤ 300 ms after faster-whisper's first segment ({r.case.file})", gap * 1000, 300, f"{gap * 1000:+.0f} ms"))
+    return out
+
+
 def notes(results: list[CaseResult], warmup: int, keep_events: bool) -> list[str]:
     out = [
         "",
@@ -391,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         help="delete each job's events from the emulator between runs (by default they stay, as in real use)",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the stacks' logs (their directory is printed)")
+    parser.add_argument("--targets", type=Path, default=None, help="also write the targets' verdicts here (JSON, for run_all.py)")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else args.rounds
     if rounds < 1:
@@ -450,8 +470,19 @@ def main(argv: list[str] | None = None) -> int:
         if ok and not args.keep_logs:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    verdicts = targets(results)
+    write_targets(args.targets, verdicts)
     markdown = "\n".join(
-        ["## Pipeline vs. direct faster-whisper", "", *machine(), f"- command: `{command()}`", "", *table(results), *notes(results, args.warmup, args.keep_events)]
+        [
+            "## Pipeline vs. direct faster-whisper",
+            "",
+            *machine(),
+            f"- command: `{command()}`",
+            "",
+            *table(results),
+            *notes(results, args.warmup, args.keep_events),
+            targets_line(verdicts),
+        ]
     )
     print(markdown)
     if args.output:

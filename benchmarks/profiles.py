@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks._common import AUDIO_DIR, command_line, log, machine_lines  # noqa: E402
+from benchmarks._common import AUDIO_DIR, Target, command_line, log, machine_lines, targets_line, write_targets  # noqa: E402
 
 PROFILES = ("fast", "balanced", "precise")
 MODEL_FOR_LANGUAGE = {"en": "tiny.en", "es": "base"}
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--targets", type=Path, default=None, help="also write the targets' verdicts here (JSON, for run_all.py)")
     args = parser.parse_args(argv)
     rounds = 1 if args.quick else args.rounds
 
@@ -109,15 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|",
     ]
     per_file = ["", "Per file (RTF median / WER):", ""]
+    targets: list[Target] = []
     for model_name in dict.fromkeys(MODEL_FOR_LANGUAGE[lang] for _, lang, _ in files):
         mine = [(n, lang, ref) for n, lang, ref in files if MODEL_FOR_LANGUAGE[lang] == model_name]
         audio_s = sum(durations[n] for n, _, _ in mine)
+        rtfs, wers = [], []
         for p in PROFILES:
             profile = decode_profile("cpu", QualityProfile(p))
             proc = sum(statistics.median(walls[(n, p)]) for n, _, _ in mine)
             refs = [normalise(ref, lang) for _, lang, ref in mine]
             hyps = [normalise(texts[(n, p)], lang) for n, lang, _ in mine]
             wer = jiwer.wer(refs, hyps)
+            rtfs.append(proc / audio_s)
+            wers.append(wer)
             lines.append(
                 f"| {model_name} ({len(mine)}) | {audio_s:.1f} | {p} | {profile.compute_type}, {profile.beam_size} | {proc / audio_s:.3f} | {wer * 100:.1f} % |"
             )
@@ -127,12 +132,21 @@ def main(argv: list[str] | None = None) -> int:
                 for p in PROFILES
             )
             per_file.append(f"- {n} ({lang}, {durations[n]:.1f} s, {model_name}): {cells}")
+        targets.append(
+            Target(
+                f"profiles ordered: {' → '.join(PROFILES)} slower and no less accurate ({model_name})",
+                f"RTF {' / '.join(f'{x:.3f}' for x in rtfs)}, WER {' / '.join(f'{x * 100:.1f}' for x in wers)} %",
+                rtfs == sorted(rtfs) and wers == sorted(wers, reverse=True),
+            )
+        )
     lines += [
         *per_file,
         "",
         f"{rounds} round(s); RTF = processing time / audio duration (lower is faster), "
         "summed over the model's files; WER pooled over them (errors / reference words).",
+        targets_line(targets),
     ]
+    write_targets(args.targets, targets)
     markdown = "\n".join(lines)
     print(markdown)
     if args.output:

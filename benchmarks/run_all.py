@@ -5,11 +5,13 @@
 Parts (each also runnable alone, with --quick):
   pipeline  benchmarks/pipeline.py   overhead and time to first word vs. bare faster-whisper (1, 2)
   relay     benchmarks/relay.py      commit → client latency, 200 streams, reads per minute (3, 6)
-  api       benchmarks/api_load.py   p50/p99/errors at 32 concurrent clients (4)
+  api       benchmarks/api_load.py   p50/p99/errors at 1 and 32 concurrent clients (4)
   profiles  benchmarks/profiles.py   RTF and WER of fast / balanced / precise (5)
 
 Each part runs in its own process, strictly one at a time (the machine has two cores), and starts
-and stops what it needs. The combined markdown goes to stdout and to --output.
+and stops what it needs. The combined markdown goes to stdout and to --output: first one table of
+every target the parts judged in this run (each part writes its verdicts with --targets), then
+each part's own tables.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:
+    sys.path.insert(0, str(HERE.parent))
+
+from benchmarks._common import Target, read_targets, targets_table  # noqa: E402
+
 PARTS = {
     "pipeline": "pipeline.py",
     "relay": "relay.py",
@@ -43,10 +50,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sections: list[str] = []
     failed: list[str] = []
+    verdicts: list[tuple[str, list[Target]]] = []
     with tempfile.TemporaryDirectory(prefix="grabadora-bench-all-") as tmp:
         for part in chosen:
-            out = Path(tmp) / f"{part}.md"
-            cmd = [sys.executable, str(HERE / PARTS[part]), "--output", str(out), *(["--quick"] if args.quick else [])]
+            out, judged = Path(tmp) / f"{part}.md", Path(tmp) / f"{part}-targets.json"
+            cmd = [
+                sys.executable, str(HERE / PARTS[part]), "--output", str(out), "--targets", str(judged),
+                *(["--quick"] if args.quick else []),
+            ]  # fmt: skip
             print(f"== {part}: {' '.join(cmd)}", file=sys.stderr, flush=True)
             started = time.perf_counter()
             code = subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode
@@ -56,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(f"## {part}\n\nFAILED (exit {code}); run `benchmarks/{PARTS[part]}` alone to see why.\n")
             else:
                 sections.append(out.read_text())
-    markdown = "\n\n".join(s.rstrip() for s in sections) + "\n"
+                if judged.is_file():
+                    verdicts.append((part, read_targets(judged)))
+    glance = ["## Targets at a glance (this run)", "", *targets_table(verdicts)]
+    if failed:
+        glance.append(f"\nNot judged: {', '.join(failed)} failed (below).")
+    markdown = "\n\n".join(s.rstrip() for s in ["\n".join(glance), *sections]) + "\n"
     print(markdown)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

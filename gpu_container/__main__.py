@@ -6,8 +6,9 @@ import logging
 import signal
 import threading
 
+from grabadora.process import freeze_startup_objects
 from grabadora.settings import get_settings
-from gpu_container.worker import build_worker, freeze_startup_objects, warm_up
+from gpu_container.worker import build_worker, warm_up
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import threading
@@ -197,21 +196,6 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         protection=TaskProtection(minutes=settings.task_protection_minutes),
         metrics_namespace=settings.metrics_namespace,
     )
-
-
-def freeze_startup_objects() -> None:
-    """Keep what start-up built (modules, the model's wrappers, in `grabadora dev` also moto's
-    emulator and the apps) out of the garbage collector's full passes.
-
-    faster-whisper's `decode_audio` ends every decode with a full `gc.collect()` (to free PyAV's
-    resampler cycles), and a full pass walks every tracked object: in `grabadora dev`'s process
-    ~290,000 of them, ~125 ms per job measured, all of it before the first word. Objects built
-    at start-up live as long as the process, so they are frozen out of the walk; later garbage
-    is still collected.
-    """
-    if get_settings().gc_freeze:
-        gc.collect()
-        gc.freeze()
 
 
 def warm_up(worker: Worker) -> float:

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # How long one job may hold ECS task scale-in protection (renewed per job).
     task_protection_minutes: int = Field(240, gt=0)
 
-    # Freeze start-up objects out of full GC passes (gpu_container.worker.freeze_startup_objects).
+    # Freeze start-up objects out of full GC passes (grabadora.process.freeze_startup_objects).
     gc_freeze: bool = True
 
     # SSE relay.

@@ -13,6 +13,7 @@ import uvicorn
 from grabadora import aws
 from grabadora.local.emulator import Emulator, use_emulator_credentials
 from grabadora.local.provision import provision
+from grabadora.process import freeze_startup_objects
 from grabadora.resources import build_resources
 from grabadora.settings import get_settings
 
@@ -120,10 +121,9 @@ class DevStack:
         server = uvicorn.Server(config)
         logging.getLogger("uvicorn.access").addFilter(RedactTokens())
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        if self.with_worker:
-            from gpu_container.worker import freeze_startup_objects
-
-            freeze_startup_objects()
+        # With or without a worker: the emulator, the apps and what provisioning loaded (boto3's
+        # and moto's service models) live as long as the process, so full collections skip them.
+        freeze_startup_objects()
         print(f"Grabadora is running at http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
         print(f"AWS endpoint: {endpoint}", flush=True)
         try:

@@ -3,11 +3,13 @@
 boto3 over HTTP to the embedded moto server: GetItem, a projected Query and UpdateItem's
 ALL_NEW return every AttributeValue type unchanged (grabadora/local/moto_patches.py writes them
 without moto's generic serializer and projects each item once); SQS delays and visibility
-timeouts still hold with its clock read from `time.time()`.
+timeouts still hold with its clock read from `time.time()`. What the emulator only answered with
+(projected copies, overwritten objects) does not stay in its memory.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 
@@ -76,3 +78,44 @@ def test_queued_messages_keep_their_delay_and_visibility_timeout(aws_endpoint: s
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])["Attributes"] == {
         "ApproximateNumberOfMessagesNotVisible": "1"
     }
+
+
+def test_the_emulator_keeps_nothing_it_only_answered_with(aws_endpoint: str) -> None:
+    """moto kept every model object it ever built (grabadora/local/moto_patches.py
+    `_untracked_models`): each projected Query left copies of its items, each overwrite the old
+    object, and every full garbage collection walked them all."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.s3.models import FakeKey
+
+    def live(kind: type) -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is kind)
+
+    settings, db, s3 = get_settings(), aws.client("dynamodb"), aws.client("s3")
+    user = f"u-{uuid.uuid4().hex}"
+    for _ in range(20):
+        db.put_item(TableName=settings.transcripts_table, Item=_item(user))
+
+    def listing() -> None:
+        page = db.query(
+            TableName=settings.transcripts_table,
+            KeyConditionExpression="user_id = :u",
+            ExpressionAttributeValues={":u": {"S": user}},
+            ProjectionExpression="transcript_id, title, #d",
+            ExpressionAttributeNames={"#d": "duration"},
+        )
+        assert page["Count"] == 20
+
+    listing()
+    items_before = live(Item)
+    for _ in range(25):
+        listing()  # 500 projected copies
+    assert live(Item) - items_before < 20
+
+    key = f"audio/{user}/same.wav"
+    s3.put_object(Bucket=settings.bucket, Key=key, Body=b"\x00" * 100_000)
+    keys_before = live(FakeKey)
+    for _ in range(10):
+        s3.put_object(Bucket=settings.bucket, Key=key, Body=b"\x00" * 100_000)
+    assert live(FakeKey) - keys_before <= 1
+    s3.delete_object(Bucket=settings.bucket, Key=key)

@@ -87,6 +87,58 @@ def test_api_report_judges_the_target_at_the_highest_client_count_without_the_fl
     }
     text = "\n".join(report(runs, seconds=1.0, rounds=1))
     assert "| 32 | GET /healthz (floor) | 10 |" in text
-    assert "p99 ≤ 100 ms: met (worst of the three endpoints 50 ms)" in text
+    assert "API p99 ≤ 100 ms at 32 concurrent clients: met (worst POST /uploads 50 ms; at 1 client worst p99 200 ms)" in text
     runs[("defaults", 32)][1] = phase("POST /uploads", 0.05, errors=2)
-    assert "zero errors: MISSED (2" in "\n".join(report(runs, seconds=1.0, rounds=1))
+    assert "API: zero errors: MISSED (2 errors in 40 requests)" in "\n".join(report(runs, seconds=1.0, rounds=1))
+
+
+def test_targets_travel_from_a_part_to_run_all_s_table(tmp_path: Path) -> None:
+    from benchmarks._common import Target, at_most, read_targets, targets_line, targets_table, write_targets
+
+    made = [at_most("relay p50 ≤ 50 ms", 24.0, 50, "24 ms"), Target("API: zero errors", "3 errors", False)]
+    write_targets(tmp_path / "t.json", made)
+    assert read_targets(tmp_path / "t.json") == made
+    assert targets_line(made) == "- targets: relay p50 ≤ 50 ms: met (24 ms); API: zero errors: MISSED (3 errors)"
+    table = targets_table([("relay", made)])
+    assert table[2:] == ["| relay | relay p50 ≤ 50 ms | 24 ms | met |", "| relay | API: zero errors | 3 errors | MISSED |"]
+    assert at_most("x", 50.0, 50, "").met and not at_most("x", 50.1, 50, "").met
+
+
+def test_pipeline_targets_judge_the_ratio_on_the_longest_file_and_the_fixed_cost_on_the_shortest() -> None:
+    from benchmarks.pipeline import CASES, CaseResult, DirectRun, PipelineRun, targets
+
+    def result(case, audio_s: float, direct_wall: float, pipe_wall: float, first_seg: float, first_delta: float) -> CaseResult:  # noqa: ANN001
+        r = CaseResult(case, audio_s)
+        r.direct = [DirectRun(direct_wall, first_seg, ["a"])] * 3
+        r.pipeline = [PipelineRun(pipe_wall, first_delta, 0.02, 0.03, first_delta, 0.02, ["a"], "job")] * 3
+        return r
+
+    long_, short = CASES  # 70 s and 11 s
+    verdicts = targets([result(long_, 70.2, 17.0, 17.6, 7.0, 7.2), result(short, 11.0, 1.4, 1.65, 1.4, 1.8)])
+    by_name = {t.target: t for t in verdicts}
+    ratio = by_name[f"overhead ratio ≤ 1.05 ({long_.file})"]
+    assert ratio.met and ratio.measured.startswith("1.035x")  # +600 ms on the long file: its ratio decides
+    assert by_name[f"fixed cost per job ≤ 300 ms ({short.file})"].met  # +250 ms
+    assert by_name[f"first delta ≤ 300 ms after faster-whisper's first segment ({long_.file})"].met  # +200 ms
+    late = by_name[f"first delta ≤ 300 ms after faster-whisper's first segment ({short.file})"]
+    assert not late.met and late.measured == "+400 ms"
+
+
+def test_relay_targets_include_the_quiet_back_off_only_when_it_was_measured() -> None:
+    import math
+
+    from benchmarks.relay import Scenario, relay_targets
+
+    lat = Scenario("latency", ["j"], commits={("j", i): 0.0 for i in range(100)})
+    lat.received = [{"job": "j", "seq": i, "t": 0.020 + i * 0.0001} for i in range(100)]
+    lat.reads, lat.streamed_s = 600, 30.0  # 1,200 reads a minute while events flow
+    fan = Scenario("fanout", ["a", "b"], commits={("a", 0): 0.0, ("b", 0): 0.0})
+    fan.received = [{"job": "a", "seq": 0, "t": 0.1}]  # b's event never arrived
+    quiet = Scenario("quiet", ["q"])
+    verdicts = {t.target: t for t in relay_targets(lat, fan, quiet)}
+    assert verdicts["relay p50 ≤ 50 ms"].met and verdicts["relay p99 ≤ 250 ms"].met
+    assert not verdicts["2 concurrent streams, nothing lost"].met
+    assert len(verdicts) == 3 and math.isnan(quiet.idle_reads_per_min)
+    quiet.idle_reads_per_min = 130.0  # more than a tenth of 1,200
+    backed_off = relay_targets(lat, fan, quiet)[-1]
+    assert backed_off.target.startswith("relay backs off") and not backed_off.met

@@ -106,3 +106,20 @@ def test_the_sqs_clock_reads_the_same_time_as_motos() -> None:
     assert abs(models.unix_time_millis() - utils.unix_time_millis()) < 50
     moment = datetime.datetime(2026, 11, 29, 12, 0, 0)
     assert models.unix_time(moment) == utils.unix_time(moment) == 1795953600.0
+
+
+def test_moto_models_are_not_kept_once_dropped() -> None:
+    import gc
+    import weakref
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.s3.models import FakeKey
+
+    item = Item(hash_key=DynamoType({"S": "u-1"}), range_key=None, attrs={"user_id": {"S": "u-1"}, "n": {"N": "1"}})
+    key = FakeKey("audio/a.wav", b"\x00" * 1024, account_id="123456789012", region_name="us-east-1")
+    assert item not in Item.instances_tracked and key not in FakeKey.instances_tracked
+    refs = [weakref.ref(item), weakref.ref(key)]
+    del item, key
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+    assert isinstance(Item(hash_key=DynamoType({"S": "x"}), range_key=None, attrs={}), Item)  # construction unchanged

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gpu_container.worker import freeze_startup_objects
+from grabadora.process import freeze_startup_objects
 from grabadora.settings import get_settings
 
 
