@@ -33,7 +33,7 @@ class Stream(Construct):
                 "POWERTOOLS_SERVICE_NAME": "grabadora-stream",
                 # The worker commits from its own container, so no commit rings this relay's
                 # doorbell and the poll alone sets latency: half the interval plus one Query.
-                # 15 → 30 ms: p50 24–25 ms against 34–44 ms at 25 → 50 (docs/BENCHMARKS.md),
+                # 15 → 30 ms: p50 24–30 ms against 34–43 ms at 25 → 50 side by side (docs/BENCHMARKS.md),
                 # at ~1,400 reads per streamed minute of an active job instead of ~1,000; a
                 # quiet one still backs off to 1/s.
                 "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
