@@ -46,3 +46,13 @@ def test_compose_runs_localstack_minio_api_relay_and_worker_on_one_endpoint() ->
         env = services[name]["environment"]
         assert env["GRABADORA_AWS_ENDPOINT_URL"].startswith("http://"), name
     assert services["worker"]["command"][-2:] == ["-m", "gpu_container"] or "gpu_container" in str(services["worker"]["command"])
+
+
+def test_compose_relay_polls_as_the_benchmarked_aws_shape() -> None:
+    """The compose relay, like the Lambda (tests/infrastructure/test_functions.py), polls at the
+    interval benchmarks/relay.py measures for a relay whose writer is another process."""
+    yaml = pytest.importorskip("yaml")
+    from benchmarks.relay import AWS_POLL
+
+    relay = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["relay"]["environment"]
+    assert {k: relay[k] for k in AWS_POLL} == AWS_POLL

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Capture, Match
 
+from benchmarks.relay import AWS_POLL
+
 pytestmark = pytest.mark.infrastructure
 
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -89,9 +91,9 @@ def test_stream_runs_under_the_web_adapter_in_response_stream_mode(synth, templa
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_PORT": "8080",
                 "PORT": "8080",
-                # No worker in its process to wake it: it polls at the interval that meets 50 ms p50
-                "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
-                "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03",
+                # No worker in its process to wake it: it polls at the interval the relay
+                # benchmark measures as the AWS shape (docs/BENCHMARKS.md)
+                **AWS_POLL,
             })},
             "Layers": Match.array_with([
                 {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerX86:25"}
