@@ -63,11 +63,6 @@ def per_minute(count: int, seconds: float) -> float:
     return count * 60 / seconds if seconds > 0 else math.nan
 
 
-def verdict(value: float, target: float) -> str:
-    """'met' / 'MISSED' for an at-most target."""
-    return "met" if value <= target else "MISSED"
-
-
 # --- targets ----------------------------------------------------------------------------------
 
 
@@ -80,8 +75,12 @@ class Target:
     measured: str  # "24 ms over 1,002 events"
     met: bool
 
+    @property
+    def verdict(self) -> str:
+        return "met" if self.met else "MISSED"
+
     def line(self) -> str:
-        return f"{self.target}: {'met' if self.met else 'MISSED'} ({self.measured})"
+        return f"{self.target}: {self.verdict} ({self.measured})"
 
 
 def at_most(target: str, value: float, limit: float, measured: str) -> Target:
@@ -105,7 +104,7 @@ def read_targets(path: Path) -> list[Target]:
 def targets_table(parts: Sequence[tuple[str, Sequence[Target]]]) -> list[str]:
     lines = ["| part | target | measured | verdict |", "|---|---|---|---|"]
     for part, targets in parts:
-        lines += [f"| {part} | {t.target} | {t.measured} | {'met' if t.met else 'MISSED'} |" for t in targets]
+        lines += [f"| {part} | {t.target} | {t.measured} | {t.verdict} |" for t in targets]
     return lines
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import os
 import shutil
 import statistics
 import subprocess
@@ -98,11 +98,6 @@ async def sign_up(client: httpx.AsyncClient, i: int) -> dict[str, str]:
 PROFILE: dict = {}  # {"stack_pid": the stack's pid, "dir": Path when --py-spy is given}
 
 
-def _own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noqa: ANN001
     spy = None
     if "dir" in PROFILE:
@@ -112,7 +107,7 @@ async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noq
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-    stack_cpu, client_cpu = cpu_seconds(PROFILE["stack_pid"]), _own_cpu()
+    stack_cpu, client_cpu = cpu_seconds(PROFILE["stack_pid"]), cpu_seconds(os.getpid())
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
 
@@ -125,7 +120,7 @@ async def run_phase(phase: Phase, workers: list, seconds: float) -> None:  # noq
     await asyncio.gather(*(loop(w) for w in workers))
     phase.seconds = time.perf_counter() - started
     phase.stack_cpu = cpu_seconds(PROFILE["stack_pid"]) - stack_cpu
-    phase.client_cpu = _own_cpu() - client_cpu
+    phase.client_cpu = cpu_seconds(os.getpid()) - client_cpu
     if spy is not None:
         spy.wait()
 

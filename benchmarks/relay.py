@@ -125,7 +125,8 @@ class Scenario:
     reads: int = 0
     rss_before_kib: int = 0
     rss_connected_kib: int = 0
-    idle_reads_per_min: float = math.nan  # quiet: once the stream has backed off to its idle poll
+    idle_reads_per_min: float = math.nan  # quiet: reads once the stream has backed off to its idle poll
+    idle_from_s: float = math.nan  # quiet: seconds into the silence from which those were counted
 
 
 class Driver:
@@ -253,7 +254,7 @@ def quiet_scenario(driver: Driver, seconds: float) -> Scenario:
 
     job, url = driver.new_job()
     sc = Scenario("quiet", [job])
-    settled = get_settings().relay_idle_after_seconds + 1.0  # the stream has started its idle back-off
+    sc.idle_from_s = settled = get_settings().relay_idle_after_seconds + 1.0  # the idle back-off has begun
 
     def write(sc: Scenario) -> None:
         if seconds >= settled + 2.0:
@@ -282,8 +283,6 @@ def lost(sc: Scenario) -> tuple[int, int, int]:
 
 
 def report(lat: Scenario, fan: Scenario, quiet: Scenario, settings_line: str) -> list[str]:
-    from grabadora.settings import get_settings
-
     lines = ["## SSE relay (parts 3 and 6)", "", *machine_lines(), f"- command: `{command_line()}`", f"- {settings_line}", ""]
     lines += [
         "| scenario | streams | events committed | delivered | stream errors | p50 (ms) | p99 (ms) | max (ms) | relay reads / streamed min / stream | relay RSS per stream (KiB) |",
@@ -306,7 +305,7 @@ def report(lat: Scenario, fan: Scenario, quiet: Scenario, settings_line: str) ->
         f"(reads: {lat.reads}, {fan.reads}, {quiet.reads}). RSS of the relay: {fan.rss_before_kib / 1024:.0f} MiB before the "
         f"{len(fan.jobs)} streams, {fan.rss_connected_kib / 1024:.0f} MiB with all connected."
         + (
-            f" Once quiet for {get_settings().relay_idle_after_seconds + 1:.0f} s the stream read {quiet.idle_reads_per_min:.0f} times a minute."
+            f" Once quiet for {quiet.idle_from_s:.0f} s the stream read {quiet.idle_reads_per_min:.0f} times a minute."
             if not math.isnan(quiet.idle_reads_per_min)
             else ""
         ),

@@ -46,8 +46,9 @@ class GrabadoraClient:
         self.base_url = base_url.rstrip("/") + "/"
         self.token = token
         # One connection pool for the API, the storage PUTs and the event streams: building an
-        # httpx.Client builds an SSL context from the TLS trust store (~50 ms here, ~40 of them SSL), which a per-call client paid on
-        # every upload and every stream (docs/BENCHMARKS.md, pipeline fixed cost).
+        # httpx.Client builds an SSL context from the TLS trust store (~50 ms here, ~40 of them
+        # the SSL context), which a per-call client paid on every upload and every stream
+        # (docs/BENCHMARKS.md, pipeline fixed cost).
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks._common import cpu_seconds, parse_settings, per_minute, percentile, summary_ms, verdict  # noqa: E402
+from benchmarks._common import at_most, cpu_seconds, parse_settings, per_minute, percentile, summary_ms  # noqa: E402
 
 
 def test_percentile_interpolates_like_numpy() -> None:
@@ -37,8 +37,8 @@ def test_summary_ms_and_rates() -> None:
     assert s["max"] == pytest.approx(30.0)
     assert per_minute(10, 30.0) == 20.0
     assert math.isnan(per_minute(1, 0))
-    assert verdict(50, 50) == "met"
-    assert verdict(50.1, 50) == "MISSED"
+    assert at_most("p50 ≤ 50 ms", 50, 50, "").verdict == "met"
+    assert at_most("p50 ≤ 50 ms", 50.1, 50, "").verdict == "MISSED"
 
 
 def test_against_settings_parse_into_environment_variables() -> None:
