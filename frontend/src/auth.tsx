@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api, ApiError, configureAuth, unwrap } from "./api/client";
 import type { MessageKey } from "./i18n";
 
@@ -39,19 +39,26 @@ const AuthContext = createContext<Auth | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [initial] = useState(() => loadSession());
-  const [session, setSession] = useState<Session | null>(initial.session);
+  const [session, setSessionState] = useState<Session | null>(initial.session);
   const [notice, setNotice] = useState<MessageKey | null>(initial.expired ? "auth.expired" : null);
+  // The API client reads the token through this ref at call time.
+  const current = useRef<Session | null>(initial.session);
+
+  const setSession = useCallback((next: Session | null) => {
+    current.current = next;
+    setSessionState(next);
+  }, []);
 
   const expire = useCallback(() => {
     localStorage.removeItem(STORAGE_KEY);
     setSession(null);
     setNotice("auth.expired");
-  }, []);
+  }, [setSession]);
 
-  // The client reads the token at call time and signs out on a 401.
-  useEffect(() => {
-    configureAuth({ token: () => session?.token ?? null, onUnauthorized: expire });
-  }, [session, expire]);
+  // Wired during this provider's first render, not in an effect: a screen opened directly
+  // (reload, bookmark) calls the API from its own effect, and children's effects run before
+  // their parent's, so an effect here would let that first request go out without the token.
+  useState(() => configureAuth({ token: () => current.current?.token ?? null, onUnauthorized: () => expire() }));
 
   // Sign out when the token runs out, even if the user does nothing.
   useEffect(() => {
@@ -71,10 +78,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     );
     const next = { token: data.access_token, email, expiresAt: Date.now() + data.expires_in * 1000 };
     localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
-    configureAuth({ token: () => next.token, onUnauthorized: expire });
     setNotice(null);
     setSession(next);
-  }, [expire]);
+  }, [setSession]);
 
   const signUp = useCallback(async (email: string, password: string) => {
     await unwrap(api.POST("/auth/signup", { body: { email, password } }));
@@ -84,7 +90,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     localStorage.removeItem(STORAGE_KEY);
     setNotice(null);
     setSession(null);
-  }, []);
+  }, [setSession]);
 
   const value = useMemo(() => ({ session, notice, signIn, signUp, signOut }), [session, notice, signIn, signUp, signOut]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

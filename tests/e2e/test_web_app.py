@@ -258,3 +258,43 @@ def test_a_recording_whose_upload_fails_survives_a_reload_and_is_sent_later(brow
     page.reload()
     expect(page.get_by_label("Grabaciones sin enviar")).to_have_count(0)
     context.close()
+
+
+def test_every_screen_survives_a_reload_with_a_valid_session(browser, tiny_stack) -> None:
+    """Reloading (or opening from a bookmark) a screen that calls the API on mount keeps the session."""
+    from playwright.sync_api import expect
+
+    # Given a user with one finished transcript
+    client = tiny_stack.client()
+    job = client.transcribe_file(str(AUDIO / "pv_cheetah_test_en.wav"), title="Andenes")
+    assert [e.event for e in client.events(job["stream_url"])][-1] == "completed"
+    context = browser.new_context(base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, locale="es-ES")
+    context.add_init_script(
+        "localStorage.getItem('grabadora.session') || localStorage.setItem('grabadora.session', "
+        f"JSON.stringify({{token: '{client.token}', email: 'e2e@example.com', expiresAt: Date.now() + 3600e3}}))"
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    unauthorized: list[str] = []
+    page.on("response", lambda r: r.status == 401 and unauthorized.append(r.url))
+
+    # When each screen is opened directly and then reloaded
+    for path, heading in (
+        ("/biblioteca", "Biblioteca"),
+        (f"/biblioteca/{job['job_id']}", "Andenes"),
+        ("/grabar", None),
+        ("/", "Transcribir un archivo"),
+    ):
+        for _ in range(2):
+            page.goto(path) if _ == 0 else page.reload()
+            # Then the screen shows its data and nobody is signed out
+            if heading:
+                expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            if path == "/biblioteca":
+                expect(page.get_by_role("listitem", name="Andenes")).to_be_visible()
+            if path.startswith("/biblioteca/"):
+                expect(page.locator(".word", has_text="platforms").first).to_be_visible()
+            expect(page.get_by_role("button", name="Salir")).to_be_visible()
+            expect(page.get_by_text("Tu sesión ha caducado")).to_have_count(0)
+    assert not unauthorized, unauthorized
+    context.close()
