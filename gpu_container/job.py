@@ -26,6 +26,7 @@ from pathlib import PurePath
 import numpy as np
 
 from grabadora.adapters.events_table import MAX_TRANSACTION_ITEMS, EventsTable
+from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -54,6 +55,7 @@ class WorkerPorts:
     events: EventsTable
     publisher: EventPublisher | None = None
     user_state: UserStateTable | None = None  # usage accounting; None where nobody counts
+    frames: LiveFramesTable | None = None  # live sessions' audio; None where no live session runs
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def transcript_key(user_id: str, job_id: str) -> str:
     return f"transcripts/{user_id}/{job_id}.json"
 
 
-class _EventLog:
+class EventLog:
     """Appends a job's events at the next free seq and fans them out to IoT."""
 
     def __init__(self, ports: WorkerPorts, job: JobMessage, next_seq: int) -> None:
@@ -189,12 +191,12 @@ def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
     tail = ports.events.tail(job.job_id)
     if tail.terminal is None:
         try:
-            _EventLog(ports, job, tail.next_seq).commit([("error", {"job_id": job.job_id, "detail": reason})])
+            EventLog(ports, job, tail.next_seq).commit([("error", {"job_id": job.job_id, "detail": reason})])
         except Conflict:
             pass  # another worker wrote at that seq meanwhile; it ends the stream itself
 
 
-def _ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: dict) -> None:
+def ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: dict) -> None:
     tail = ports.events.tail(job.job_id)
     if tail.terminal is not None:
         return
@@ -202,7 +204,7 @@ def _ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: dict) -> N
         event = ("completed", _completed_data(job, item))
     else:
         event = ("error", {"job_id": job.job_id, "detail": item.get("error") or "the job failed"})
-    _EventLog(ports, job, tail.next_seq).commit([event])
+    EventLog(ports, job, tail.next_seq).commit([event])
 
 
 def _completed_data(job: JobMessage, item: dict) -> dict:
@@ -212,6 +214,7 @@ def _completed_data(job: JobMessage, item: dict) -> dict:
         "language": item.get("language"),
         "duration": item.get("duration"),
         "quality_profile": item.get("quality_profile"),
+        **({"stop_reason": item["stop_reason"]} if item.get("stop_reason") else {}),
     }
 
 
@@ -231,12 +234,12 @@ def process_job(
     except NotFound:
         return Outcome.GONE
     if item["status"] in (JobStatus.COMPLETED, JobStatus.FAILED):
-        _ensure_terminal_event(ports, job, item)
+        ensure_terminal_event(ports, job, item)
         return Outcome.ALREADY_DONE
 
     ports.transcripts.start_attempt(job.user_id, job.job_id)
     tail = ports.events.tail(job.job_id)
-    log = _EventLog(ports, job, tail.next_seq)
+    log = EventLog(ports, job, tail.next_seq)
 
     with tempfile.TemporaryDirectory(prefix="grabadora-job-") as workdir:
         local_path = str(PurePath(workdir) / (PurePath(job.audio_key).name or "audio"))
@@ -275,7 +278,7 @@ def process_job(
         # store the transcript; leaving the block waits for the commits, before `complete`.
         diarization_error = None
         if job.options.diarization and segments:
-            segments, diarization_error = _with_speakers(audio, segments, job)
+            segments, diarization_error = with_speakers(audio, segments, job)
         transcript = Transcript(
             job_id=job.job_id,
             language=run.language,
@@ -288,16 +291,28 @@ def process_job(
         )
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
+    extra = {"diarization_error": diarization_error} if diarization_error else {}
+    return complete_job(ports, job, item, transcript, log, extra)
+
+
+def complete_job(
+    ports: WorkerPorts, job: JobMessage, item: dict, transcript: Transcript, log: EventLog, extra: dict | None = None
+) -> Outcome:
+    """Mark the job completed with its stored transcript, end its stream, count its usage.
+
+    The transcript document must already be stored at `transcript_key`.
+    """
+    key = transcript_key(job.user_id, job.job_id)
     fields = {
         "transcript_key": key,
-        "language": run.language,
-        "duration": run.duration,
-        "usage": {"audio_seconds": run.duration},
-        "segment_count": len(segments),
+        "language": transcript.language,
+        "duration": transcript.duration,
+        "usage": {"audio_seconds": transcript.duration},
+        "segment_count": len(transcript.segments),
         "search_text": search_text(item.get("title"), item.get("tags"), transcript.text),
-        "speakers": sorted({s.speaker for s in segments if s.speaker}),
-        **({"diarization_error": diarization_error} if diarization_error else {}),
+        "speakers": sorted({s.speaker for s in transcript.segments if s.speaker}),
         "preview": preview(transcript.text),
+        **(extra or {}),
     }
     try:
         item = ports.transcripts.complete(job.user_id, job.job_id, fields)
@@ -306,11 +321,11 @@ def process_job(
     log.commit([("completed", _completed_data(job, item))])
     if ports.user_state is not None:
         # After the conditional `complete`, which succeeds once per job: counted once.
-        ports.user_state.add_usage(job.user_id, run.duration)
+        ports.user_state.add_usage(job.user_id, transcript.duration)
     return Outcome.COMPLETED
 
 
-def _with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) -> tuple[list[Segment], str | None]:
+def with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) -> tuple[list[Segment], str | None]:
     """Speaker labels on every word and segment; without the diarizer the transcript is kept
     unlabelled and the reason recorded, rather than the whole transcription lost."""
     try:
@@ -334,5 +349,5 @@ def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:
         ports.store.delete(key)
         ports.events.delete_job(job.job_id)
         return Outcome.GONE
-    _ensure_terminal_event(ports, job, item)
+    ensure_terminal_event(ports, job, item)
     return Outcome.ALREADY_DONE

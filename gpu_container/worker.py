@@ -13,14 +13,37 @@ from pydantic import ValidationError
 
 from grabadora.adapters.job_queue import JobQueue, ReceivedMessage
 from grabadora.errors import Conflict, GrabadoraError
-from grabadora.models import JobMessage, TranscribeOptions
+from grabadora.models import JobMessage, LiveMessage, QualityProfile, TranscribeOptions
 from gpu_container import crash_hooks
 from gpu_container.ecs_runtime import TaskProtection, publish_real_time_factor
 from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
+from gpu_container.live import run_live_session
 from gpu_container.transcriber import Transcriber
 from grabadora.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def kept_invisible(queue: JobQueue, message: ReceivedMessage, visibility_timeout: int) -> Iterator[None]:
+    """Extend the message's visibility on a timer while its job (or live session) runs."""
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        interval = max(visibility_timeout / 3, 1)
+        while not done.wait(interval):
+            try:
+                queue.extend(message.receipt_handle, visibility_timeout)
+            except GrabadoraError as e:
+                logger.warning("could not extend visibility: %s", e.detail)
+
+    thread = threading.Thread(target=heartbeat, name="visibility-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 class Worker:
@@ -37,6 +60,7 @@ class Worker:
         dead_letters: JobQueue | None = None,
         protection: TaskProtection | None = None,
         metrics_namespace: str | None = None,
+        live: LiveWorker | None = None,
     ) -> None:
         self.queue = queue
         self.ports = ports
@@ -48,11 +72,16 @@ class Worker:
         self.dead_letters = dead_letters
         self.protection = protection or TaskProtection(minutes=240, agent_uri="")
         self.metrics_namespace = metrics_namespace
+        self.live = live  # live sessions, on their own loop beside the file jobs'
         self.busy = threading.Event()
 
     def run(self, stop: threading.Event) -> None:
         """Poll until `stop` is set; a job in hand is finished first."""
         logger.info("worker polling %s", self.queue.url)
+        live = None
+        if self.live is not None:
+            live = threading.Thread(target=self.live.run, args=(stop,), name="live-worker", daemon=True)
+            live.start()
         while not stop.is_set():
             try:
                 handled = self.poll_once()
@@ -65,6 +94,8 @@ class Worker:
                 # The loop must outlive any one failure; SQS redelivers whatever was in hand.
                 logger.exception("worker loop failed; retrying")
                 stop.wait(1.0)
+        if live is not None:
+            live.join(timeout=10)
 
     def poll_once(self) -> bool:
         """Receive and handle at most one message; whether one came."""
@@ -90,7 +121,7 @@ class Worker:
             return
         started = time.monotonic()
         try:
-            with self.protection.held(), self._kept_invisible(message):
+            with self.protection.held(), kept_invisible(self.queue, message, self.visibility_timeout):
                 outcome = process_job(job, self.ports, self.transcriber, self.limits)
         except Conflict:
             # Another delivery of the same job is ahead of us; it will finish and acknowledge.
@@ -142,31 +173,92 @@ class Worker:
         )
         fail_job(self.ports, job, "the job could not be read by the worker (malformed job message); please submit it again")
 
-    @contextmanager
-    def _kept_invisible(self, message: ReceivedMessage) -> Iterator[None]:
-        """Extend the message's visibility on a timer while the job runs."""
-        done = threading.Event()
 
-        def heartbeat() -> None:
-            interval = max(self.visibility_timeout / 3, 1)
-            while not done.wait(interval):
-                try:
-                    self.queue.extend(message.receipt_handle, self.visibility_timeout)
-                except GrabadoraError as e:
-                    logger.warning("could not extend visibility: %s", e.detail)
+class LiveWorker:
+    """Polls the live queue and runs up to `sessions` live sessions at once, each on its thread.
 
-        thread = threading.Thread(target=heartbeat, name="visibility-heartbeat", daemon=True)
-        thread.start()
+    A separate loop from the file jobs' so that a live session never waits behind a queue of
+    file jobs, nor blocks them for its whole length (docs/DECISIONS.md, "Live sessions").
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        ports: WorkerPorts,
+        live_model: Transcriber,
+        final_model: Transcriber,
+        *,
+        sessions: int,
+        wait_seconds: int,
+        visibility_timeout: int,
+        max_receives: int,
+        protection: TaskProtection | None = None,
+    ) -> None:
+        self.queue = queue
+        self.ports = ports
+        self.live_model = live_model
+        self.final_model = final_model
+        self.sessions = threading.BoundedSemaphore(max(sessions, 1))
+        self.wait_seconds = wait_seconds
+        self.visibility_timeout = visibility_timeout
+        self.max_receives = max_receives
+        self.protection = protection or TaskProtection(minutes=240, agent_uri="")
+        self._threads: list[threading.Thread] = []
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set; sessions in hand stop too and are left to SQS to resume."""
+        logger.info("live worker polling %s", self.queue.url)
+        while not stop.is_set():
+            if not self.sessions.acquire(timeout=1.0):
+                continue
+            try:
+                message = self.queue.receive(self.wait_seconds, self.visibility_timeout)
+            except Exception as e:  # noqa: BLE001 - the loop outlives any one failure
+                self.sessions.release()
+                logger.warning("live worker loop: %s; retrying", getattr(e, "detail", e))
+                stop.wait(1.0)
+                continue
+            if message is None:
+                self.sessions.release()
+                continue
+            thread = threading.Thread(target=self._session, args=(message, stop), name="live-session", daemon=True)
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _session(self, message: ReceivedMessage, stop: threading.Event) -> None:
         try:
-            yield
+            self.handle(message, stop)
         finally:
-            done.set()
-            thread.join()
+            self.sessions.release()
+
+    def handle(self, message: ReceivedMessage, stop: threading.Event) -> None:
+        try:
+            session = LiveMessage.model_validate_json(message.body)
+        except ValidationError:
+            logger.error("unreadable live message %s", message.message_id)
+            if message.receive_count >= self.max_receives:
+                self.queue.delete(message.receipt_handle)
+            return
+        try:
+            with self.protection.held(), kept_invisible(self.queue, message, self.visibility_timeout):
+                outcome = run_live_session(session, self.ports, self.live_model, self.final_model, stop=stop)
+        except Exception:
+            logger.exception("live session %s failed on attempt %d", session.job_id, message.receive_count)
+            if message.receive_count >= self.max_receives:
+                fail_job(self.ports, session.as_job(), "the live session failed repeatedly; its recording is kept")
+            return
+        if outcome is None:
+            return  # shutting down: the next delivery resumes the session
+        logger.info("live session %s: %s", session.job_id, outcome.value)
+        self.queue.delete(message.receipt_handle)
 
 
 def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
     """A worker wired to the configured queue, tables, bucket and model."""
     from grabadora.adapters.events_table import EventsTable
+    from grabadora.adapters.live_frames import LiveFramesTable
     from grabadora.adapters.object_store import ObjectStore
     from grabadora.adapters.realtime import EventPublisher
     from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -179,11 +271,30 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         events=EventsTable(),
         publisher=EventPublisher() if settings.iot_publish else None,
         user_state=UserStateTable(),
+        frames=LiveFramesTable(),
     )
     ports = crash_hooks.install(ports)  # unchanged unless GRABADORA_TEST_CRASH_AT is set (tests)
     transcriber = Transcriber(
         settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads
     )
+    live = None
+    if settings.live_sessions_per_worker:
+        # Its own model copy: a live step must not queue behind a file job's decoding window.
+        live_model = Transcriber(
+            settings.live_whisper_model or settings.whisper_model, settings.device, settings.model_cache_dir,
+            cpu_threads=settings.cpu_threads,
+        )
+        live = LiveWorker(
+            JobQueue(settings.live_queue),
+            ports,
+            live_model,
+            transcriber,  # the final pass is a whole-recording transcription, as for a file
+            sessions=settings.live_sessions_per_worker,
+            wait_seconds=settings.sqs_wait_seconds,
+            visibility_timeout=settings.visibility_timeout_seconds,
+            max_receives=settings.max_receives,
+            protection=TaskProtection(minutes=settings.task_protection_minutes),
+        )
     return Worker(
         JobQueue(settings.jobs_queue),
         ports,
@@ -195,6 +306,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         dead_letters=JobQueue(build_resources(settings).jobs.dlq_name),
         protection=TaskProtection(minutes=settings.task_protection_minutes),
         metrics_namespace=settings.metrics_namespace,
+        live=live,
     )
 
 
@@ -202,4 +314,6 @@ def warm_up(worker: Worker) -> float:
     """Load the default model now so the first job does not pay for it; seconds taken."""
     start = time.perf_counter()
     worker.transcriber.load()
+    if worker.live is not None:
+        worker.live.live_model.load(QualityProfile.FAST)
     return time.perf_counter() - start

@@ -136,6 +136,105 @@ def _transcribe(args: argparse.Namespace) -> int:
         client.close()
 
 
+def _live(args: argparse.Namespace) -> int:
+    """Stream a file to a live session at real-time pace and print confirmed words as they come."""
+    import threading
+
+    from grabadora.client import ApiError, GrabadoraClient
+
+    if not os.path.isfile(args.file):
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        pcm = _pcm16(args.file)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    client = GrabadoraClient(_api_url(args), token=os.environ.get("GRABADORA_TOKEN"))
+    failure: list[BaseException] = []
+    try:
+        if client.token is None:
+            email, password = _credentials(args)
+            if not email or not password:
+                print("error: sign in with GRABADORA_TOKEN, or GRABADORA_EMAIL and GRABADORA_PASSWORD", file=sys.stderr)
+                return 2
+            client.sign_in(email, password)
+        session = client.start_live(
+            language=args.language, profile=args.profile, title=args.title, tags=args.tag or None,
+            final_pass=args.final_pass,
+        )
+        live_id = session["live_id"]
+        print(f"live session {live_id}: sending {len(pcm) / 32000:.1f} s of audio"
+              f"{' at real-time pace' if args.speed else ''}", file=sys.stderr)
+
+        def send() -> None:
+            try:
+                client.stream_live(live_id, pcm, speed=args.speed or None)
+            except BaseException as e:  # noqa: BLE001 - reported by the main thread
+                failure.append(e)
+
+        sender = threading.Thread(target=send, name="live-sender", daemon=True)
+        sender.start()
+        tentative = ""
+        show_partial = sys.stderr.isatty() and not args.quiet_partial
+        for event in client.events(session["stream_url"]):
+            if event.event == "delta":
+                if tentative and show_partial:
+                    sys.stderr.write("\r\033[K")
+                sys.stdout.write(event.data["text"])
+                sys.stdout.flush()
+            elif event.event == "partial" and show_partial:
+                tentative = event.data["text"]
+                sys.stderr.write(f"\r\033[K\033[2m{tentative[-70:]}\033[0m")
+                sys.stderr.flush()
+            elif event.event == "progress" and event.data.get("stage") == "final":
+                print(f"\nimproving the text: {round(event.data['progress'] * 100)}%", file=sys.stderr)
+            elif event.event == "error":
+                print(f"\nerror: {event.data['detail']}", file=sys.stderr)
+                return 1
+            if failure:
+                raise failure[0]
+        sender.join()
+        sys.stdout.write("\n")
+        transcript = client.get_transcript(live_id)
+        print(f"--- {transcript['title']} · {transcript['language']} · {transcript['duration']:.1f} s ---",
+              file=sys.stderr)
+        print(transcript["text"])
+        return 0
+    except ApiError as e:
+        print(f"error: {e.detail}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+
+
+def _pcm16(path: str) -> bytes:
+    """The file's audio as PCM16 little-endian mono at 16 kHz (what a live session takes)."""
+    try:
+        import av
+    except ImportError:
+        import wave
+
+        with wave.open(path, "rb") as w:
+            if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):
+                raise ValueError("without PyAV only 16 kHz mono PCM16 WAV files can be sent: pip install av") from None
+            return w.readframes(w.getnframes())
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+    out = bytearray()
+    try:
+        with av.open(path) as container:
+            if not container.streams.audio:
+                raise ValueError(f"{path} has no audio track")
+            for frame in container.decode(audio=0):
+                for resampled in resampler.resample(frame):
+                    out += resampled.to_ndarray().tobytes()
+            for resampled in resampler.resample(None):
+                out += resampled.to_ndarray().tobytes()
+    except av.error.FFmpegError as e:
+        raise ValueError(f"{path} could not be decoded as audio") from e
+    return bytes(out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grabadora", description="Speech to text, live.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +270,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--api-url", default=None)
     tr.add_argument("--live", action="store_true", help="print words as they arrive even when not a terminal")
     tr.set_defaults(func=_transcribe)
+
+    lv = sub.add_parser("live", help="stream a file to a live session as a microphone would; print words as confirmed")
+    lv.add_argument("file")
+    lv.add_argument("--language", default=None, help="language code (es, en, ...); default: detect")
+    lv.add_argument("--profile", choices=[p.value for p in QualityProfile], default=None)
+    lv.add_argument("--title", default=None)
+    lv.add_argument("--tag", action="append", help="a tag (repeat for more)")
+    lv.add_argument("--final-pass", action=argparse.BooleanOptionalAction, default=None,
+                    help="after the end, transcribe the whole recording again (default: on for --profile precise)")
+    lv.add_argument("--speed", type=float, default=1.0, help="pace as a multiple of real time; 0 sends at once")
+    lv.add_argument("--quiet-partial", action="store_true", help="do not show tentative words on stderr")
+    lv.add_argument("--email", default=None)
+    lv.add_argument("--api-url", default=None)
+    lv.set_defaults(func=_live)
     return parser
 
 

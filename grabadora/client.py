@@ -151,6 +151,61 @@ class GrabadoraClient:
                     raise
                 time.sleep(min(0.2 * 2**attempts, 5.0))
 
+    # Live sessions --------------------------------------------------------------------------
+
+    def start_live(self, **options: Any) -> dict:
+        """POST /live: a session whose audio goes to `send_frame` and words to `events(stream_url)`."""
+        body = {k: v for k, v in options.items() if v is not None}
+        response = self._http.post("live", json=body, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def send_frame(self, live_id: str, seq: int, pcm: bytes, retries: int = 5) -> None:
+        """One frame of PCM16 mono 16 kHz audio; retried on a dropped connection (a repeat is a no-op)."""
+        for attempt in range(retries + 1):
+            try:
+                response = self._http.post(
+                    f"live/{live_id}/audio", params={"seq": seq}, content=pcm,
+                    headers={**self._auth, "Content-Type": "audio/pcm;rate=16000"},
+                )
+            except httpx.TransportError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(0.2 * 2**attempt, 3.0))
+                continue
+            if response.status_code >= 500 and attempt < retries:
+                time.sleep(min(0.2 * 2**attempt, 3.0))
+                continue
+            _raise_for(response)
+            return
+
+    def stop_live(self, live_id: str, frames: int | None = None) -> dict:
+        response = self._http.post(f"live/{live_id}/stop", json={"frames": frames}, headers=self._auth)
+        _raise_for(response)
+        return response.json()
+
+    def stream_live(
+        self, live_id: str, pcm: bytes, *, frame_seconds: float = 0.5, speed: float | None = 1.0,
+        on_sent: Callable[[int, float], None] | None = None,
+    ) -> int:
+        """Send a whole recording as a microphone would: frames at `speed`× real time (None: at
+        once), then stop. Returns the number of frames sent."""
+        frame_bytes = int(frame_seconds * 16000) * 2
+        started = time.monotonic()
+        seq = 0
+        for seq, start in enumerate(range(0, len(pcm), frame_bytes)):
+            chunk = pcm[start : start + frame_bytes]
+            if speed:
+                # A microphone delivers a frame once it has been spoken.
+                due = started + (start + len(chunk)) / 2 / 16000 / speed
+                time.sleep(max(0.0, due - time.monotonic()))
+            self.send_frame(live_id, seq, chunk)
+            if on_sent is not None:
+                on_sent(seq, (start + len(chunk)) / 2 / 16000)
+        frames = seq + 1 if pcm else 0
+        self.stop_live(live_id, frames)
+        return frames
+
     def get_transcript(self, transcript_id: str) -> dict:
         response = self._http.get(f"transcripts/{transcript_id}", headers=self._auth)
         _raise_for(response)

@@ -15,6 +15,7 @@ def utc_now() -> str:
 
 
 class JobStatus(StrEnum):
+    LIVE = "live"  # a live session still taking audio
     QUEUED = "queued"
     PROCESSING = "processing"
     COMPLETED = "completed"
@@ -112,7 +113,8 @@ class JobMessage(BaseModel):
     options: TranscribeOptions
 
 
-EventType = Literal["delta", "progress", "completed", "error"]
+# `partial` (live sessions only) is the current tentative tail; each one replaces the last.
+EventType = Literal["delta", "partial", "progress", "completed", "error"]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"completed", "error"})
 
 
@@ -123,6 +125,46 @@ class JobEvent(BaseModel):
     seq: int
     type: EventType
     data: dict[str, Any]
+
+
+class LiveOptions(TranscribeOptions):
+    """What a user may ask of one live session (POST /live)."""
+
+    final_pass: bool | None = Field(
+        None,
+        description="after Stop, transcribe the whole recording again with the chosen profile (and speakers) "
+        "and keep that; default: on for 'precise' and for diarization",
+    )
+
+    @property
+    def wants_final_pass(self) -> bool:
+        if self.final_pass is not None:
+            return self.final_pass
+        return self.profile is QualityProfile.PRECISE or self.diarization
+
+
+class StopReason(StrEnum):
+    USER = "user"  # POST /live/{id}/stop
+    IDLE = "idle"  # no frame for the idle time
+    MAX_SECONDS = "max_seconds"  # the session reached its length limit
+    QUOTA = "quota"  # the monthly quota ran out during the session
+
+
+class LiveMessage(BaseModel):
+    """The SQS `live` message body: one worker claims the session and tails its frames."""
+
+    kind: Literal["live"] = "live"
+    job_id: str
+    user_id: str
+    audio_key: str  # where the whole recording is stored when the session ends
+    options: LiveOptions
+    max_seconds: int
+    limit: StopReason = StopReason.MAX_SECONDS  # why max_seconds is what it is (length limit or quota left)
+    idle_seconds: int
+
+    def as_job(self) -> JobMessage:
+        """The file-job view of the session (fail_job and friends need only ids and options)."""
+        return JobMessage(job_id=self.job_id, user_id=self.user_id, audio_key=self.audio_key, options=self.options)
 
 
 class Word(BaseModel):

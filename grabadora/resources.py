@@ -47,15 +47,19 @@ class Resources:
     transcripts: TableSpec
     events: TableSpec
     user_state: TableSpec
+    live_frames: TableSpec
     jobs: QueueSpec
+    live: QueueSpec
     exports: QueueSpec
     bucket: BucketSpec
     tables: tuple[TableSpec, ...] = field(init=False)
     queues: tuple[QueueSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tables", (self.users, self.transcripts, self.events, self.user_state))
-        object.__setattr__(self, "queues", (self.jobs, self.exports))
+        object.__setattr__(
+            self, "tables", (self.users, self.transcripts, self.events, self.user_state, self.live_frames),
+        )
+        object.__setattr__(self, "queues", (self.jobs, self.live, self.exports))
 
 
 def build_resources(settings: Settings) -> Resources:
@@ -83,12 +87,30 @@ def build_resources(settings: Settings) -> Resources:
             KeyAttribute("item", "S"),
             ttl_attribute="ttl",  # sign-in throttle counters expire; settings and usage carry none
         ),
+        # A live session's audio frames (PCM16, 16 kHz) until its worker has stored the whole
+        # recording; the TTL clears the frames of sessions nobody finished.
+        live_frames=TableSpec(
+            "LiveFramesTable",
+            settings.live_frames_table,
+            KeyAttribute("live_id", "S"),
+            KeyAttribute("seq", "N"),
+            ttl_attribute="ttl",
+        ),
         jobs=QueueSpec(
             "JobsQueue",
             settings.jobs_queue,
             visibility_timeout_seconds=settings.visibility_timeout_seconds,
             max_receive_count=settings.max_receives,
             dlq_name=f"{settings.jobs_queue}-dlq",
+        ),
+        # Live sessions have their own queue so they never wait behind file jobs: every worker
+        # polls it beside the jobs queue (docs/DECISIONS.md, "Live sessions").
+        live=QueueSpec(
+            "LiveQueue",
+            settings.live_queue,
+            visibility_timeout_seconds=settings.visibility_timeout_seconds,
+            max_receive_count=settings.max_receives,
+            dlq_name=f"{settings.live_queue}-dlq",
         ),
         exports=QueueSpec(
             "ExportsQueue",

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     jobs_queue: str = "grabadora-jobs"
     exports_queue: str = "grabadora-exports"
     user_state_table: str = "grabadora-user-state"
+    live_frames_table: str = "grabadora-live-frames"
+    live_queue: str = "grabadora-live"
     bucket: str = "grabadora-data"
 
     # Auth. The default key only exists so `grabadora dev` runs out of the box; it is refused
@@ -67,6 +69,19 @@ class Settings(BaseSettings):
     metrics_namespace: str | None = None
     # How long one job may hold ECS task scale-in protection (renewed per job).
     task_protection_minutes: int = Field(240, gt=0)
+
+    # Live sessions (POST /live): length limit, how long without audio before a session stops by
+    # itself, the largest frame accepted (5 s of PCM16 at 16 kHz; a DynamoDB item holds 400 KB),
+    # how long frames are kept if a session is abandoned, and sessions one worker runs at once
+    # beside its file job (each loads its own model copy, so a live step never waits for a file
+    # job's window).
+    live_max_seconds: int = Field(2 * 3600, gt=0)
+    live_idle_seconds: int = Field(60, gt=0)
+    live_frame_max_bytes: int = Field(160_000, gt=0, le=350_000)
+    live_frames_ttl_hours: int = Field(48, gt=0)
+    live_sessions_per_worker: int = Field(1, ge=0)
+    # The model live sessions use; unset: whisper_model.
+    live_whisper_model: str | None = None
 
     # Freeze start-up objects out of full GC passes (grabadora.process.freeze_startup_objects).
     gc_freeze: bool = True

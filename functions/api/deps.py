@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.login_throttle import LoginThrottle
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -20,6 +21,7 @@ from grabadora.errors import Unauthorized
 from grabadora.services import api_keys
 from grabadora.services.jobs import Ports
 from grabadora.services.library import LibraryPorts
+from grabadora.services.live import LivePorts
 from grabadora.settings import Settings, get_settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -50,6 +52,16 @@ def get_library_ports() -> LibraryPorts:
 
 
 @lru_cache
+def get_live_ports() -> LivePorts:
+    return LivePorts(
+        transcripts=TranscriptsTable(),
+        frames=LiveFramesTable(),
+        queue=JobQueue(get_settings().live_queue),
+        user_state=UserStateTable(),
+    )
+
+
+@lru_cache
 def get_api_keys() -> ApiKeysTable:
     return ApiKeysTable()
 
@@ -64,6 +76,7 @@ ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 ApiKeysDep = Annotated[ApiKeysTable, Depends(get_api_keys)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
 LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
+LivePortsDep = Annotated[LivePorts, Depends(get_live_ports)]
 
 
 def get_current_user(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> auth.TokenClaims:
@@ -93,5 +106,5 @@ ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]
 
 def reset_dependencies() -> None:
     """Forget the adapters built from earlier settings (tests that switch endpoints or names)."""
-    for cached in (get_users, get_ports, get_library_ports, get_api_keys):
+    for cached in (get_users, get_ports, get_library_ports, get_live_ports, get_api_keys):
         cached.cache_clear()

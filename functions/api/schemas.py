@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from grabadora.models import ExportDestination, ExportStatus, JobStatus, TranscribeOptions, clean_tags
+from grabadora.models import (
+    ExportDestination,
+    ExportStatus,
+    JobStatus,
+    LiveOptions,
+    QualityProfile,
+    TranscribeOptions,
+    clean_tags,
+)
 
 
 class SignupRequest(BaseModel):
@@ -245,3 +253,32 @@ class ApiKeyOut(BaseModel):
 
 class NewApiKeyOut(ApiKeyOut):
     key: str = Field(..., description="the key itself: shown this once, store it now")
+
+
+class LiveRequest(LiveOptions):
+    """POST /live: the same options as a file job, plus the final pass."""
+
+
+class LiveOut(BaseModel):
+    live_id: str = Field(description="the session's id; also its transcript's id and job id")
+    status: JobStatus
+    quality_profile: QualityProfile
+    final_pass: bool
+    stream_url: str = Field(description="GET it for `partial`, `delta`, `progress`, `completed` / `error` events")
+    max_seconds: int = Field(description="the session stops by itself after this much audio")
+    idle_timeout_seconds: int = Field(description="the session stops by itself after this long without a frame")
+    frame_max_bytes: int = Field(description="the largest frame POST /live/{id}/audio accepts")
+    sample_rate: int = Field(16000, description="frames are PCM16 little-endian mono at this rate")
+
+
+class LiveStopRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    frames: int | None = Field(
+        None, ge=0, description="how many frames the client produced (seq 0..frames-1); the worker waits for late ones"
+    )
+
+
+class LiveStopOut(BaseModel):
+    live_id: str
+    status: JobStatus

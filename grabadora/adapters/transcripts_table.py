@@ -139,15 +139,49 @@ class TranscriptsTable:
         )
 
     def fail(self, user_id: str, transcript_id: str, reason: str) -> dict[str, Any]:
-        """Mark the job `failed` with a human-readable reason; `Conflict` if it already ended."""
+        """Mark the job (or live session) `failed` with a human-readable reason; `Conflict` if it already ended."""
         return self._update(
             user_id,
             transcript_id,
             "SET #status = :failed, #error = :reason, updated_at = :now",
             {":failed": JobStatus.FAILED.value, ":reason": reason, ":queued": JobStatus.QUEUED.value,
-             ":processing": JobStatus.PROCESSING.value},
-            condition="#status IN (:queued, :processing)",
+             ":processing": JobStatus.PROCESSING.value, ":live": JobStatus.LIVE.value},
+            condition="#status IN (:queued, :processing, :live)",
             names={"#status": "status", "#error": "error"},
+        )
+
+    # Live sessions: live (taking audio) → processing (the tail and the final pass) → completed.
+
+    def start_live_attempt(self, user_id: str, transcript_id: str) -> dict[str, Any]:
+        """Count a worker's claim of a live session; `Conflict` if the session already ended."""
+        return self._update(
+            user_id,
+            transcript_id,
+            "SET updated_at = :now ADD attempts :one",
+            {":one": 1, ":live": JobStatus.LIVE.value, ":processing": JobStatus.PROCESSING.value},
+            condition="#status IN (:live, :processing)",
+        )
+
+    def request_stop(self, user_id: str, transcript_id: str, frames: int | None) -> dict[str, Any]:
+        """Ask the session's worker to finish (after `frames` frames, when given); `Conflict` if
+        the session is no longer live or was already asked."""
+        return self._update(
+            user_id,
+            transcript_id,
+            "SET stop_requested = :user, updated_at = :now" + (", frames_total = :frames" if frames is not None else ""),
+            {":user": "user", ":live": JobStatus.LIVE.value, **({":frames": frames} if frames is not None else {})},
+            condition="#status = :live AND attribute_not_exists(stop_requested)",
+        )
+
+    def end_live(self, user_id: str, transcript_id: str, reason: str) -> dict[str, Any]:
+        """The session takes no more audio: `processing` until its transcript is stored;
+        `Conflict` if it is not live (an earlier attempt already ended it)."""
+        return self._update(
+            user_id,
+            transcript_id,
+            "SET #status = :processing, stop_reason = :reason, updated_at = :now",
+            {":processing": JobStatus.PROCESSING.value, ":reason": reason, ":live": JobStatus.LIVE.value},
+            condition="#status = :live",
         )
 
     def add_export(self, user_id: str, transcript_id: str, export_id: str, delivery: dict[str, Any]) -> None:

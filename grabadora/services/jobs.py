@@ -89,7 +89,7 @@ def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str,
     return {"upload_id": upload_id, "url": url, "headers": headers, "expires_at": expires_at.isoformat(timespec="seconds")}
 
 
-def check_quota(ports: Ports, settings: Settings, user_id: str) -> None:
+def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) -> None:
     """`QuotaExceeded` once this month's transcribed audio reaches the monthly quota.
 
     A job's length is only known once decoded, so the check is on what is already used: the
@@ -98,7 +98,7 @@ def check_quota(ports: Ports, settings: Settings, user_id: str) -> None:
     quota = settings.monthly_quota_seconds
     if not quota:
         return
-    used = ports.user_state.usage(user_id)["audio_seconds"]
+    used = user_state.usage(user_id)["audio_seconds"]
     if used >= quota:
         year, month = map(int, month_of().split("-"))
         resets = f"{year + month // 12}-{month % 12 + 1:02d}-01"
@@ -109,7 +109,7 @@ def check_quota(ports: Ports, settings: Settings, user_id: str) -> None:
 
 def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions) -> dict:
     """Queue a transcription of an uploaded file. The upload's id becomes the job's id."""
-    check_quota(ports, settings, user_id)
+    check_quota(ports.user_state, settings, user_id)
     if not re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", upload_id):
         raise InvalidInput("upload_id: not an upload id")
     try:
@@ -131,7 +131,7 @@ def submit_file(
     limit_mb: int | None = None,
 ) -> dict:
     """Queue a transcription of a small file sent in the request itself."""
-    check_quota(ports, settings, user_id)
+    check_quota(ports.user_state, settings, user_id)
     name = safe_filename(filename)
     content_type = check_media_type(name, content_type)
     check_size(len(body), limit_mb or settings.max_multipart_mb)

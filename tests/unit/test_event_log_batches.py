@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from gpu_container.job import _EventLog
+from gpu_container.job import EventLog
 from grabadora.adapters.events_table import MAX_TRANSACTION_ITEMS
 from grabadora.models import JobEvent, JobMessage, TranscribeOptions
 
@@ -17,10 +17,10 @@ class _Events:
         self.transactions.append((events, segments if segments is not None else [segment] * len(events)))
 
 
-def _log(next_seq: int = 0) -> tuple[_EventLog, _Events]:
+def _log(next_seq: int = 0) -> tuple[EventLog, _Events]:
     events = _Events()
     job = JobMessage(job_id="j1", user_id="u1", audio_key="uploads/u1/a.wav", options=TranscribeOptions())
-    return _EventLog(SimpleNamespace(events=events, publisher=None), job, next_seq), events  # type: ignore[arg-type]
+    return EventLog(SimpleNamespace(events=events, publisher=None), job, next_seq), events  # type: ignore[arg-type]
 
 
 def _items(n: int) -> list[tuple[str, dict]]:

@@ -58,9 +58,19 @@ def test_names_come_from_settings(clean_env: None) -> None:
 
 def test_collections_list_every_table_and_queue(settings: Settings) -> None:
     resources = build_resources(settings)
-    assert resources.tables == (resources.users, resources.transcripts, resources.events, resources.user_state)
-    assert resources.queues == (resources.jobs, resources.exports)
-    assert len({t.logical_id for t in resources.tables}) == 4
+    assert resources.tables == (
+        resources.users, resources.transcripts, resources.events, resources.user_state, resources.live_frames,
+    )
+    assert resources.queues == (resources.jobs, resources.live, resources.exports)
+    assert len({t.logical_id for t in resources.tables}) == 5
+    assert len({q.logical_id for q in resources.queues}) == 3
+
+
+def test_live_frames_are_keyed_by_session_and_seq_and_expire(settings: Settings) -> None:
+    frames = build_resources(settings).live_frames
+    assert (frames.partition_key.name, frames.partition_key.type) == ("live_id", "S")
+    assert (frames.sort_key.name, frames.sort_key.type) == ("seq", "N")
+    assert frames.ttl_attribute == "ttl"
 
 
 def test_the_development_keys_are_refused_outside_the_dev_stage() -> None:

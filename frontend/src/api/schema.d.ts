@@ -64,6 +64,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Live
+         * @description Start a live session: send its audio to /live/{live_id}/audio and follow `stream_url`.
+         */
+        post: operations["start_live_live_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/live/{live_id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Live Audio
+         * @description One frame of the session's audio: PCM16 little-endian mono samples at 16 kHz.
+         */
+        post: operations["live_audio_live__live_id__audio_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/live/{live_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Live
+         * @description End the session: the worker finishes the words, stores the recording and the transcript.
+         */
+        post: operations["stop_live_live__live_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -500,7 +560,123 @@ export interface components {
          * JobStatus
          * @enum {string}
          */
-        JobStatus: "queued" | "processing" | "completed" | "failed";
+        JobStatus: "live" | "queued" | "processing" | "completed" | "failed";
+        /** LiveOut */
+        LiveOut: {
+            /** Final Pass */
+            final_pass: boolean;
+            /**
+             * Frame Max Bytes
+             * @description the largest frame POST /live/{id}/audio accepts
+             */
+            frame_max_bytes: number;
+            /**
+             * Idle Timeout Seconds
+             * @description the session stops by itself after this long without a frame
+             */
+            idle_timeout_seconds: number;
+            /**
+             * Live Id
+             * @description the session's id; also its transcript's id and job id
+             */
+            live_id: string;
+            /**
+             * Max Seconds
+             * @description the session stops by itself after this much audio
+             */
+            max_seconds: number;
+            quality_profile: components["schemas"]["QualityProfile"];
+            /**
+             * Sample Rate
+             * @description frames are PCM16 little-endian mono at this rate
+             * @default 16000
+             */
+            sample_rate?: number;
+            status: components["schemas"]["JobStatus"];
+            /**
+             * Stream Url
+             * @description GET it for `partial`, `delta`, `progress`, `completed` / `error` events
+             */
+            stream_url: string;
+        };
+        /**
+         * LiveRequest
+         * @description POST /live: the same options as a file job, plus the final pass.
+         */
+        LiveRequest: {
+            /**
+             * Diarization
+             * @default false
+             */
+            diarization?: boolean;
+            /**
+             * Final Pass
+             * @description after Stop, transcribe the whole recording again with the chosen profile (and speakers) and keep that; default: on for 'precise' and for diarization
+             */
+            final_pass?: boolean | null;
+            /**
+             * Hotwords
+             * @description words to favour, space-separated (names, jargon: 'ComfyUI Grabadora')
+             */
+            hotwords?: string | null;
+            /**
+             * Initial Prompt
+             * @description text the model reads as if it came before the audio: spelling, style, vocabulary
+             */
+            initial_prompt?: string | null;
+            /**
+             * Language
+             * @description a language code Whisper knows (es, en, ...); omit to detect
+             */
+            language?: string | null;
+            /**
+             * Max Speakers
+             * @description with diarization: at most this many speakers
+             */
+            max_speakers?: number | null;
+            /**
+             * Min Speakers
+             * @description with diarization: at least this many speakers
+             */
+            min_speakers?: number | null;
+            /** @default balanced */
+            profile?: components["schemas"]["QualityProfile"];
+            /** Tags */
+            tags?: string[];
+            /**
+             * Task
+             * @description translate: speech in any language to English text, as Whisper offers it
+             * @default transcribe
+             * @enum {string}
+             */
+            task?: "transcribe" | "translate";
+            /**
+             * Temperature
+             * @description sampling temperature; omit for Whisper's fallback schedule (0 → 1 when decoding fails)
+             */
+            temperature?: number | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Word Timestamps
+             * @default true
+             */
+            word_timestamps?: boolean;
+        };
+        /** LiveStopOut */
+        LiveStopOut: {
+            /** Live Id */
+            live_id: string;
+            status: components["schemas"]["JobStatus"];
+        };
+        /** LiveStopRequest */
+        LiveStopRequest: {
+            /**
+             * Frames
+             * @description how many frames the client produced (seq 0..frames-1); the worker waits for late ones
+             */
+            frames?: number | null;
+        };
         /** NewApiKeyOut */
         NewApiKeyOut: {
             /** Created At */
@@ -1036,6 +1212,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    start_live_live_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_audio_live__live_id__audio_post: {
+        parameters: {
+            query: {
+                /** @description the frame's number, from 0; a repeat is a no-op */
+                seq: number;
+            };
+            header?: never;
+            path: {
+                live_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "audio/pcm;rate=16000": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_live_live__live_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                live_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LiveStopRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveStopOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
