@@ -44,6 +44,10 @@ class Api(Construct):
         data.events.grant_read_write_data(fn)  # DELETE /transcripts/{id} removes the events
         data.bucket.grant_read_write(fn)  # presigned PUT/GET are signed with this role; delete
         data.jobs.grant_send_messages(fn)
+        # Live sessions: POST /live enqueues the session; POST /live/{id}/audio stores one frame
+        # with a conditional PutItem (a repeated seq is a no-op). Nothing else on the frames.
+        data.live.grant_send_messages(fn)
+        data.live_frames.grant(fn, "dynamodb:PutItem")
         suppress(fn, s3_grant_findings(data.bucket, ["*"], [*S3_READ_ACTIONS, "s3:DeleteObject*", "s3:Abort*"],
                                        "Users' objects live under audio/{user}/ and transcripts/{user}/ for any user; the app scopes keys per user."))
         data.exports.grant_send_messages(fn)

@@ -50,6 +50,7 @@ class DeployConfig:
     worker_instance_type: str
     worker_max_instances: int
     worker_max_tasks: int
+    worker_min_tasks: int  # 1 keeps a warm GPU worker for live sessions (docs/deploy.md, "Live sessions")
     lambda_adapter_layer_arn: str
     dependencies_layer_dir: Path
     frontend_dist_dir: Path
@@ -79,6 +80,7 @@ class DeployConfig:
             worker_instance_type=str(ctx("workerInstanceType", "g5.xlarge")),
             worker_max_instances=int(ctx("workerMaxInstances", 2)),
             worker_max_tasks=int(ctx("workerMaxTasks", 2)),
+            worker_min_tasks=int(ctx("workerMinTasks", 0)),
             lambda_adapter_layer_arn=str(ctx("lambdaAdapterLayerArn", DEFAULT_LWA_LAYER)),
             dependencies_layer_dir=path("dependenciesLayerDir", "build/layer"),
             frontend_dist_dir=path("frontendDistDir", "frontend/dist"),
@@ -92,6 +94,10 @@ class DeployConfig:
             cors_origins=list(ctx("corsOrigins", ["*"])),
             iot_endpoint=ctx("iotEndpoint", None),
         )
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.worker_min_tasks <= self.worker_max_tasks:
+            raise ValueError(f"workerMinTasks must be between 0 and workerMaxTasks ({self.worker_max_tasks}), not {self.worker_min_tasks}")
 
 
 def lwa_layer_arn(config: DeployConfig) -> str:

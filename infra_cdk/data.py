@@ -73,16 +73,26 @@ class Data(Construct):
             ],
         )
 
-        self.tables: dict[str, dynamodb.Table] = {t.logical_id: self._table(t) for t in resources.tables}
+        # Live frames are transient: each is deleted once its worker has consumed it, the TTL
+        # clears abandoned sessions, and the finished recording is stored in S3 (audio/). So
+        # `cdk destroy` deletes that table (DESTROY) instead of leaving an orphan whose fixed name
+        # would make the next deploy fail; every other table is RETAINed (users' data).
+        transient = {resources.live_frames.logical_id}
+        self.tables: dict[str, dynamodb.Table] = {
+            t.logical_id: self._table(t, cdk.RemovalPolicy.DESTROY if t.logical_id in transient else cdk.RemovalPolicy.RETAIN)
+            for t in resources.tables
+        }
         self.users = self.tables[resources.users.logical_id]
         self.transcripts = self.tables[resources.transcripts.logical_id]
         self.events = self.tables[resources.events.logical_id]
         self.user_state = self.tables[resources.user_state.logical_id]
+        self.live_frames = self.tables[resources.live_frames.logical_id]
 
         self.jobs, self.jobs_dlq = self._queue(resources.jobs)
+        self.live, self.live_dlq = self._queue(resources.live)
         self.exports, self.exports_dlq = self._queue(resources.exports)
 
-    def _table(self, spec: TableSpec) -> dynamodb.Table:
+    def _table(self, spec: TableSpec, removal_policy: cdk.RemovalPolicy) -> dynamodb.Table:
         key = lambda k: dynamodb.Attribute(name=k.name, type=dynamodb.AttributeType(  # noqa: E731
             {"S": "STRING", "N": "NUMBER", "B": "BINARY"}[k.type]))
         return dynamodb.Table(
@@ -95,7 +105,7 @@ class Data(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
         )
 
     def _queue(self, spec: QueueSpec) -> tuple[sqs.Queue, sqs.Queue]:
@@ -128,7 +138,9 @@ class Data(Construct):
             "GRABADORA_TRANSCRIPTS_TABLE": self.transcripts.table_name,
             "GRABADORA_EVENTS_TABLE": self.events.table_name,
             "GRABADORA_USER_STATE_TABLE": self.user_state.table_name,
+            "GRABADORA_LIVE_FRAMES_TABLE": self.live_frames.table_name,
             "GRABADORA_JOBS_QUEUE": self.jobs.queue_name,
+            "GRABADORA_LIVE_QUEUE": self.live.queue_name,
             "GRABADORA_EXPORTS_QUEUE": self.exports.queue_name,
             "GRABADORA_BUCKET": self.bucket.bucket_name,
             "GRABADORA_VISIBILITY_TIMEOUT_SECONDS": str(r.jobs.visibility_timeout_seconds),

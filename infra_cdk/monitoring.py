@@ -59,6 +59,8 @@ class Monitoring(Construct):
         five = cdk.Duration.minutes(5)
         alarm("JobsDlqDepth", data.jobs_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
               "A transcription job failed every attempt and sits in the jobs DLQ.")
+        alarm("LiveDlqDepth", data.live_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
+              "A live session's message failed every delivery (its worker died each time) and sits in the live DLQ.")
         alarm("ExportsDlqDepth", data.exports_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
               "An export (Notion/Trello/webhook) failed every attempt and sits in the exports DLQ.")
         alarm("OldestJobAge", data.jobs.metric_approximate_age_of_oldest_message(period=five, statistic="Maximum"),
@@ -75,8 +77,13 @@ class Monitoring(Construct):
                 data.jobs.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(1)),
                 data.jobs.metric_approximate_number_of_messages_not_visible(period=cdk.Duration.minutes(1)),
             ], right=[data.jobs.metric_approximate_age_of_oldest_message(period=cdk.Duration.minutes(1))]),
+            cloudwatch.GraphWidget(title="Live sessions queue", left=[
+                data.live.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(1)),
+                data.live.metric_approximate_number_of_messages_not_visible(period=cdk.Duration.minutes(1)),
+            ], right=[data.live.metric_approximate_age_of_oldest_message(period=cdk.Duration.minutes(1))]),
             cloudwatch.GraphWidget(title="Dead letters", left=[
                 data.jobs_dlq.metric_approximate_number_of_messages_visible(),
+                data.live_dlq.metric_approximate_number_of_messages_visible(),
                 data.exports_dlq.metric_approximate_number_of_messages_visible(),
             ]),
             cloudwatch.GraphWidget(title="Worker real-time factor", left=[worker.rtf_metric],

@@ -1,4 +1,4 @@
-"""Worker: ECS on GPU EC2 instances through a capacity provider, scaled 0..N on the jobs queue."""
+"""Worker: ECS on GPU EC2 instances through a capacity provider, scaled 0..N on the jobs and live queues."""
 
 from __future__ import annotations
 
@@ -122,33 +122,39 @@ class Worker(Construct):
             "Service",
             cluster=self.cluster,
             task_definition=self.task_definition,
-            desired_count=0,
+            desired_count=config.worker_min_tasks,
             min_healthy_percent=0,
             max_healthy_percent=100,
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider=self.capacity_provider.capacity_provider_name, weight=1)],
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
         )
 
-        # 0..N on queue depth: waiting + in-flight jobs, so the service only goes to zero when
-        # nothing is queued and nothing is running. A running task also holds ECS task
-        # scale-in protection, so scaling in never stops a job midway.
+        # workerMinTasks..N on queue depth: waiting + in-flight messages of the jobs queue and of
+        # the live queue (a live session holds its message in flight until it ends), so the
+        # service only goes to its minimum when nothing is queued and nothing is running, and a
+        # live session waiting starts a worker. A running task also holds ECS task scale-in
+        # protection, so scaling in never stops a job or a session midway.
+        minute = cdk.Duration.minutes(1)
         self.queue_depth = cloudwatch.MathExpression(
-            expression="visible + inflight",
+            expression="visible + inflight + liveVisible + liveInflight",
             using_metrics={
-                "visible": data.jobs.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(1), statistic="Maximum"),
-                "inflight": data.jobs.metric_approximate_number_of_messages_not_visible(period=cdk.Duration.minutes(1), statistic="Maximum"),
+                "visible": data.jobs.metric_approximate_number_of_messages_visible(period=minute, statistic="Maximum"),
+                "inflight": data.jobs.metric_approximate_number_of_messages_not_visible(period=minute, statistic="Maximum"),
+                "liveVisible": data.live.metric_approximate_number_of_messages_visible(period=minute, statistic="Maximum"),
+                "liveInflight": data.live.metric_approximate_number_of_messages_not_visible(period=minute, statistic="Maximum"),
             },
-            label="jobs waiting + running",
-            period=cdk.Duration.minutes(1),
+            label="jobs and live sessions waiting + running",
+            period=minute,
         )
-        scaling = self.service.auto_scale_task_count(min_capacity=0, max_capacity=config.worker_max_tasks)
+        low = config.worker_min_tasks
+        scaling = self.service.auto_scale_task_count(min_capacity=low, max_capacity=config.worker_max_tasks)
         scaling.scale_on_metric(
             "QueueDepth",
             metric=self.queue_depth,
             adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
             scaling_steps=[
-                appscaling.ScalingInterval(upper=0.5, change=0),  # nothing queued or running: zero tasks
-                appscaling.ScalingInterval(lower=0.5, upper=4, change=1),
+                appscaling.ScalingInterval(upper=0.5, change=low),  # nothing queued or running: the minimum (0 by default)
+                appscaling.ScalingInterval(lower=0.5, upper=4, change=max(1, low)),
                 appscaling.ScalingInterval(lower=4, change=config.worker_max_tasks),
             ],
             cooldown=cdk.Duration.minutes(2),
@@ -158,11 +164,15 @@ class Worker(Construct):
         role = self.task_definition.task_role
         data.jobs.grant_consume_messages(role)
         data.jobs_dlq.grant_consume_messages(role)  # the idle sweep fails jobs whose messages died
+        data.live.grant_consume_messages(role)  # live sessions, polled beside the jobs queue
+        data.live_dlq.grant_consume_messages(role)  # the same sweep for sessions whose messages died
+        data.live_frames.grant_read_write_data(role)  # Query the frames in seq order, BatchWriteItem-delete them
         data.transcripts.grant_read_write_data(role)
         data.events.grant_read_write_data(role)
         data.user_state.grant_read_write_data(role)  # monthly usage counter
         data.bucket.grant_read(role, "audio/*")
         data.bucket.grant_put(role, "transcripts/*")
+        data.bucket.grant_put(role, "audio/*")  # a live session's recording, stored when it stops
         data.bucket.grant_delete(role, "transcripts/*")  # a job deleted meanwhile: remove what it stored
         role.add_to_principal_policy(
             iam.PolicyStatement(

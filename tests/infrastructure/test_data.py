@@ -47,7 +47,7 @@ def test_data_bucket_is_encrypted_private_tls_only_with_an_audio_lifecycle(synth
 
 
 def test_every_table_in_resources_is_defined_with_its_keys_pitr_and_encryption(template, resources) -> None:
-    assert len(resources.tables) == 4  # users, transcripts, events, user_state
+    assert len(resources.tables) == 5  # users, transcripts, events, user_state, live_frames
     for spec in resources.tables:
         keys = [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
         attributes = [{"AttributeName": spec.partition_key.name, "AttributeType": spec.partition_key.type}]
@@ -77,7 +77,7 @@ def test_events_table_expires_items_by_ttl(template, resources) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["jobs", "exports"])
+@pytest.mark.parametrize("name", ["jobs", "live", "exports"])
 def test_queues_redrive_to_their_dlq_with_the_visibility_of_their_work(synth, template, resources, name: str) -> None:
     spec = getattr(resources, name)
     dlq_arn = Capture()

@@ -4,6 +4,7 @@ into the emulator's CloudFormation, point the settings at what it created, and r
 from __future__ import annotations
 
 import copy
+import json
 import os
 import threading
 import time
@@ -76,7 +77,9 @@ def cfn_stack(synth) -> Iterator[dict[str, str]]:
         "GRABADORA_TRANSCRIPTS_TABLE": physical[synth.logical_id(stack.data.transcripts)],
         "GRABADORA_EVENTS_TABLE": physical[synth.logical_id(stack.data.events)],
         "GRABADORA_USER_STATE_TABLE": physical[synth.logical_id(stack.data.user_state)],
+        "GRABADORA_LIVE_FRAMES_TABLE": physical[synth.logical_id(stack.data.live_frames)],
         "GRABADORA_JOBS_QUEUE": queue_name(stack.data.jobs),
+        "GRABADORA_LIVE_QUEUE": queue_name(stack.data.live),
         "GRABADORA_EXPORTS_QUEUE": queue_name(stack.data.exports),
         "GRABADORA_WHISPER_MODEL": "tiny.en",
         "GRABADORA_VISIBILITY_TIMEOUT_SECONDS": "30",
@@ -108,15 +111,24 @@ def test_cloudformation_created_what_resources_py_defines(cfn_stack, resources) 
     from grabadora import aws
 
     dynamodb = aws.client("dynamodb")
+    env_names = {"UsersTable": "USERS", "TranscriptsTable": "TRANSCRIPTS", "EventsTable": "EVENTS",
+                 "UserStateTable": "USER_STATE", "LiveFramesTable": "LIVE_FRAMES"}
     for spec in resources.tables:
-        name = cfn_stack[f"GRABADORA_{ {'UsersTable': 'USERS', 'TranscriptsTable': 'TRANSCRIPTS', 'EventsTable': 'EVENTS', 'UserStateTable': 'USER_STATE'}[spec.logical_id]}_TABLE"]
+        name = cfn_stack[f"GRABADORA_{env_names[spec.logical_id]}_TABLE"]
         table = dynamodb.describe_table(TableName=name)["Table"]
-        assert table["KeySchema"][0]["AttributeName"] == spec.partition_key.name
+        assert [k["AttributeName"] for k in table["KeySchema"]] == [
+            spec.partition_key.name, *([spec.sort_key.name] if spec.sort_key else [])
+        ]
+        # (TTL is asserted on the template, test_data.py/test_live.py: moto's CloudFormation ignores
+        # TimeToLiveSpecification.)
     sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=cfn_stack["GRABADORA_JOBS_QUEUE"])["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert int(attributes["VisibilityTimeout"]) == resources.jobs.visibility_timeout_seconds
-    assert '"maxReceiveCount": 3' in attributes["RedrivePolicy"] or '"maxReceiveCount":3' in attributes["RedrivePolicy"]
+    for env, spec in (("GRABADORA_JOBS_QUEUE", resources.jobs), ("GRABADORA_LIVE_QUEUE", resources.live)):
+        url = sqs.get_queue_url(QueueName=cfn_stack[env])["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert int(attributes["VisibilityTimeout"]) == spec.visibility_timeout_seconds
+        redrive = json.loads(attributes["RedrivePolicy"])
+        assert int(redrive["maxReceiveCount"]) == spec.max_receive_count == 3
+        assert f":{spec.dlq_name}-" in redrive["deadLetterTargetArn"]  # its own DLQ (names carry the stack's suffix)
 
 
 def test_one_job_runs_against_the_template_s_data_layer(cfn_stack, audio_dir) -> None:

@@ -63,7 +63,8 @@ def test_service_scales_from_zero_on_queue_depth(synth, template) -> None:
             "StepAdjustments": steps,
         }},
     )
-    # The scaling alarms watch waiting + in-flight messages of the jobs queue
+    # The scaling alarms watch waiting + in-flight messages of the jobs queue (and of the live
+    # queue: tests/infrastructure/test_live.py)
     jobs = synth.logical_id(synth.stack.data.jobs)
     for metric_name in ("ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible"):
         template.has_resource_properties(
@@ -71,7 +72,7 @@ def test_service_scales_from_zero_on_queue_depth(synth, template) -> None:
             {
                 "AlarmDescription": Match.string_like_regexp("threshold scaling alarm"),
                 "Metrics": Match.array_with([
-                    Match.object_like({"Expression": "visible + inflight"}),
+                    Match.object_like({"Expression": "visible + inflight + liveVisible + liveInflight"}),
                     Match.object_like({"MetricStat": Match.object_like({"Metric": {
                         "Namespace": "AWS/SQS", "MetricName": metric_name,
                         "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [jobs, "QueueName"]}}],
