@@ -192,9 +192,11 @@ class LiveWorker:
         wait_seconds: int,
         visibility_timeout: int,
         max_receives: int,
+        dead_letters: JobQueue | None = None,
         protection: TaskProtection | None = None,
     ) -> None:
         self.queue = queue
+        self.dead_letters = dead_letters
         self.ports = ports
         self.live_model = live_model
         self.final_model = final_model
@@ -220,12 +222,26 @@ class LiveWorker:
                 continue
             if message is None:
                 self.sessions.release()
+                self.sweep_dead_letters()
                 continue
             thread = threading.Thread(target=self._session, args=(message, stop), name="live-session", daemon=True)
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
         for thread in self._threads:
             thread.join(timeout=5)
+
+    def sweep_dead_letters(self) -> None:
+        """Sessions whose messages died (the worker killed each time) end `failed`, not live forever."""
+        if self.dead_letters is None:
+            return
+        try:
+            message = self.dead_letters.receive(0, 12 * 3600)
+            if message is None:
+                return
+            session = LiveMessage.model_validate_json(message.body)
+            fail_job(self.ports, session.as_job(), "the live session failed repeatedly; please record again")
+        except (GrabadoraError, ValidationError) as e:
+            logger.warning("live dead-letter sweep: %s", getattr(e, "detail", e))
 
     def _session(self, message: ReceivedMessage, stop: threading.Event) -> None:
         try:
@@ -247,7 +263,7 @@ class LiveWorker:
         except Exception:
             logger.exception("live session %s failed on attempt %d", session.job_id, message.receive_count)
             if message.receive_count >= self.max_receives:
-                fail_job(self.ports, session.as_job(), "the live session failed repeatedly; its recording is kept")
+                fail_job(self.ports, session.as_job(), "the live session failed repeatedly; please record again")
             return
         if outcome is None:
             return  # shutting down: the next delivery resumes the session
@@ -293,6 +309,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
             wait_seconds=settings.sqs_wait_seconds,
             visibility_timeout=settings.visibility_timeout_seconds,
             max_receives=settings.max_receives,
+            dead_letters=JobQueue(build_resources(settings).live.dlq_name),
             protection=TaskProtection(minutes=settings.task_protection_minutes),
         )
     return Worker(
