@@ -161,7 +161,7 @@ class SegmentOut(BaseModel):
     t0: float
     t1: float
     text: str
-    words: list[WordOut]
+    words: list[WordOut] | None = Field(None, description="word timings; null with ?words=false")
     speaker: str | None = None
     edited: bool = False
 

@@ -20,6 +20,7 @@ from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.errors import InvalidInput, NotFound, Unauthorized
+from grabadora.models import TERMINAL_EVENTS
 from grabadora.http_errors import install_error_handlers
 
 router = APIRouter(tags=["stream"])
@@ -33,9 +34,12 @@ def _tables() -> tuple[TranscriptsTable, EventsTable]:
 def _resume_point(header: str | None, query: int | None) -> int:
     if header is not None and header.strip():
         try:
-            return int(header)
+            value = int(header)
         except ValueError:
             raise InvalidInput("Last-Event-ID: must be the numeric id of an event") from None
+        if value < -1:
+            raise InvalidInput("Last-Event-ID: must be the numeric id of an event (-1 for the start)")
+        return value
     return query if query is not None else -1
 
 
@@ -62,6 +66,15 @@ async def stream_job(
     transcripts, events = _tables()
     await to_thread.run_sync(transcripts.get, claims.user_id, job_id)
     start_after = _resume_point(last_event_id, after)
+    last = await to_thread.run_sync(events.last, job_id)
+    if start_after > (last.seq if last is not None else -1):
+        raise InvalidInput(
+            f"Last-Event-ID: {start_after} is past the job's last event ({last.seq if last else 'none yet'})"
+        )
+    if last is not None and last.type in TERMINAL_EVENTS and start_after >= last.seq:
+        # The client saw the end already: give it the terminal event again and close, rather
+        # than follow a log that will never grow (reconnecting EventSources would pile up).
+        start_after = last.seq - 1
     return EventSourceResponse(
         follow(events, job_id, start_after, **pacing(settings)),
         ping=settings.heartbeat_seconds,

@@ -83,6 +83,22 @@ class EventsTable:
             raise translate(e, "read job events") from e
         return [self._event(item) for item in response.get("Items", [])]
 
+    def last(self, job_id: str) -> JobEvent | None:
+        """The job's latest event, or None before its first (strongly consistent)."""
+        try:
+            response = aws.client("dynamodb").query(
+                TableName=self._table,
+                KeyConditionExpression="job_id = :job",
+                ExpressionAttributeValues={":job": {"S": job_id}},
+                ConsistentRead=True,
+                ScanIndexForward=False,
+                Limit=1,
+            )
+        except (ClientError, BotoCoreError) as e:
+            raise translate(e, "read job events") from e
+        items = response.get("Items", [])
+        return self._event(items[0]) if items else None
+
     def tail(self, job_id: str) -> LogTail:
         """The next free seq, the last committed segment and the terminal event, if any."""
         next_seq, last_segment, terminal = 0, -1, None

@@ -72,7 +72,10 @@ def _encode_cursor(key: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if key["user_id"]["S"] != user_id or set(key) != {"user_id", "transcript_id"}:
+        if set(key) != {"user_id", "transcript_id"} or key["user_id"] != {"S": user_id}:
+            raise ValueError
+        transcript_id = key["transcript_id"]
+        if set(transcript_id) != {"S"} or not isinstance(transcript_id["S"], str) or not transcript_id["S"].isalnum():
             raise ValueError
         return key
     except (ValueError, KeyError, TypeError):

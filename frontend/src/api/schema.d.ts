@@ -748,8 +748,11 @@ export interface components {
             t1: number;
             /** Text */
             text: string;
-            /** Words */
-            words: components["schemas"]["WordOut"][];
+            /**
+             * Words
+             * @description word timings; null with ?words=false
+             */
+            words?: components["schemas"]["WordOut"][] | null;
         };
         /** SignupRequest */
         SignupRequest: {
