@@ -28,7 +28,7 @@ _SENTENCE_END = re.compile(r"[.!?…。！？][\"'»”)\]]*$")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LOOP_RATIO = 2.4  # Whisper's own compression-ratio threshold for repetitive output
 _MIN_VIEW_S = 1.0  # below this Whisper mostly guesses ("S S S…")
-_FINAL_MIN_PROBABILITY = 0.3  # fw_jfk.flac ends in " Thank you." at 0.18; real last words score > 0.5
+_FINAL_MIN_PROBABILITY = 0.2  # fw_jfk.flac ends in a hallucinated " Thank you." at 0.18; a real last word can score 0.3
 _SILENCE_CUT_S = 3.0  # silence longer than this after the last speech is cut from the buffer
 
 
@@ -56,6 +56,8 @@ class LiveTuning:
     pause_s: float | None = 0.6
     # Skip decoding while the buffer holds no speech (start of session, long silences).
     vad: bool = True
+    # Audio needed after a word before it can be confirmed (a pause confirms without it).
+    right_context_s: float = 1.0
     # Seconds of speech to wait for before fixing the language once (language=None only).
     language_detect_s: float = 2.0
     # A step decodes at most this much audio beyond the last one (catching up after a resume).
@@ -136,12 +138,15 @@ class LocalAgreement:
             self._until = t1
         return out
 
-    def insert(self, words: Sequence[Word]) -> StreamStep:
-        """Apply one hypothesis (absolute times): confirm the agreed prefix, keep the rest tentative."""
+    def insert(self, words: Sequence[Word], horizon: float = float("inf")) -> StreamStep:
+        """Apply one hypothesis (absolute times): confirm the agreed prefix, keep the rest tentative.
+
+        Words ending after `horizon` stay tentative even when agreed on (too little audio after them).
+        """
         fresh = self._fresh(words)
         agreed = 0
         for old, new in zip(self._previous, fresh, strict=False):
-            if _key(old.text) != _key(new.text):
+            if _key(old.text) != _key(new.text) or new.t1 > horizon:
                 break
             agreed += 1
         # The newer decode saw more audio: its spelling and timings of the agreed words win.
@@ -307,7 +312,9 @@ class LiveTranscriber:
             self._detect_language(view, speech)
 
         self._last = self._decode(view, speech[-1][1])
-        result = self._agreement.insert(self._last.words)
+        # Two decodes of the first second or two agree on guesses ("La harina" for "Las arenas"):
+        # a word is confirmed only once the model has heard some audio after it.
+        result = self._agreement.insert(self._last.words, horizon=view_end - t.right_context_s)
         confirmed = list(result.confirmed)
         if t.pause_s is not None and view_end - speech_end >= t.pause_s:
             # The speech before the pause is heard whole: confirm it now rather than a step later;
