@@ -4,7 +4,7 @@ import react from "@vitejs/plugin-react";
 
 // `npm run dev` proxies the API to a running `grabadora dev` (port 8000 by default).
 const api = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.GRABADORA_API_URL ?? "http://127.0.0.1:8000";
-const apiPaths = ["/auth", "/uploads", "/transcribe", "/transcripts", "/me", "/healthz"];
+const apiPaths = ["/auth", "/uploads", "/transcribe", "/transcripts", "/live", "/me", "/v1", "/healthz"];
 
 export default defineConfig({
   plugins: [react()],

@@ -10,6 +10,7 @@ export interface TranscribeChoices {
   hotwords: string; // words to favour, e.g. names and jargon
   initial_prompt: string;
   translate: boolean; // English text from speech in any language
+  final_pass?: boolean | null; // live only; null = on for "precise" or speakers
 }
 
 export const defaultChoices: TranscribeChoices = {

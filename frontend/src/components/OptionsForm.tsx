@@ -15,14 +15,22 @@ const LANGUAGE_NAMES: Record<string, { es: string; en: string }> = {
   de: { es: "Alemán", en: "German" },
 };
 
+/** The final pass's default: on where the live words are least likely to be the best text. */
+export function defaultFinalPass(value: Pick<TranscribeChoices, "profile" | "diarization">): boolean {
+  return value.profile === "precise" || value.diarization;
+}
+
 export function OptionsForm({
   value,
   onChange,
   disabled,
+  live,
 }: {
   value: TranscribeChoices;
   onChange: (next: TranscribeChoices) => void;
   disabled?: boolean;
+  /** The options of a live session (Grabar): words are always timed; a final pass. */
+  live?: boolean;
 }) {
   const { t, locale } = useI18n();
   const id = useId();
@@ -66,14 +74,32 @@ export function OptionsForm({
           ))}
         </div>
       </div>
-      <label className="check">
-        <input type="checkbox" checked={value.word_timestamps} onChange={(e) => set("word_timestamps", e.target.checked)} />
-        {t("opts.words")}
-      </label>
+      {!live && (
+        <label className="check">
+          <input type="checkbox" checked={value.word_timestamps} onChange={(e) => set("word_timestamps", e.target.checked)} />
+          {t("opts.words")}
+        </label>
+      )}
       <label className="check">
         <input type="checkbox" checked={value.diarization} onChange={(e) => set("diarization", e.target.checked)} />
         {t("opts.diarization")}
       </label>
+      {live && (
+        <div>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={value.final_pass ?? defaultFinalPass(value)}
+              aria-describedby={`${id}-final-hint`}
+              onChange={(e) => set("final_pass", e.target.checked)}
+            />
+            {t("opts.finalPass")}
+          </label>
+          <p id={`${id}-final-hint`} className="muted small hint">
+            {t("opts.finalPassHint")}
+          </p>
+        </div>
+      )}
       <label className="check">
         <input type="checkbox" checked={value.translate} onChange={(e) => set("translate", e.target.checked)} />
         {t("opts.translate")}

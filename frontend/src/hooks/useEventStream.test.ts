@@ -131,3 +131,38 @@ describe("streamReducer", () => {
     expect(state.words).toHaveLength(1);
   });
 });
+
+describe("live sessions: the tentative tail", () => {
+  const ev = (seq: number, event: string, data: unknown) => ({ type: "event" as const, seq, event, data: data as Record<string, unknown> });
+
+  it("replaces the partial with each one, trims a word once it is confirmed, clears it at the end", () => {
+    let state = streamReducer(initialStreamState, ev(0, "partial", { text: " ask not what", t0: 0, t1: 1.2 }));
+    expect(state.partial?.text).toBe(" ask not what");
+    state = streamReducer(state, ev(1, "delta", word(" Ask", 0)));
+    expect(state.words.map((w) => w.text)).toEqual([" Ask"]);
+    expect(state.partial?.text.trim()).toBe("not what");
+    state = streamReducer(state, ev(2, "partial", { text: " not what your", t0: 0.4, t1: 1.6 }));
+    expect(state.partial?.text).toBe(" not what your");
+    state = streamReducer(state, ev(3, "partial", { text: "", t0: 1.6, t1: 1.6 }));
+    expect(state.partial).toBeNull();
+    state = streamReducer(state, ev(4, "partial", { text: " country", t0: 2, t1: 2.5 }));
+    state = streamReducer(state, ev(5, "progress", { stage: "final", progress: 0.5 }));
+    expect(state.stage).toBe("final");
+    expect(state.partial).toBeNull();
+    state = streamReducer(state, ev(6, "completed", { job_id: "L" }));
+    expect(state.status).toBe("completed");
+  });
+
+  it("takes a partial sent without an id (not part of the replayed sequence)", async () => {
+    const text =
+      sse([[0, "delta", word(" And", 0)]]) +
+      `event: partial\ndata: ${JSON.stringify({ text: " so my", t0: 0.5, t1: 1 })}\n\n` +
+      sse([[1, "delta", word(" so", 0.5)]]);
+    const fetchMock = vi.fn(async () => streamResponse(text, true));
+    const { result, unmount } = renderHook(() => useEventStream("/transcribe/L?token=t", { fetch: fetchMock as typeof fetch }));
+    await waitFor(() => expect(result.current.words).toHaveLength(2));
+    expect(result.current.partial?.text.trim()).toBe("my");
+    expect(result.current.lastSeq).toBe(1);
+    unmount();
+  });
+});

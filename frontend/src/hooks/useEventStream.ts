@@ -24,6 +24,13 @@ export interface CompletedInfo {
   quality_profile?: string | null;
 }
 
+/** A live session's tentative tail: replaced by each `partial`, confirmed word by word by `delta`. */
+export interface PartialText {
+  text: string;
+  t0: number;
+  t1: number;
+}
+
 export type StreamStatus = "idle" | "connecting" | "open" | "reconnecting" | "completed" | "failed";
 
 export interface StreamState {
@@ -36,6 +43,9 @@ export interface StreamState {
   reconnects: number;
   error: string | null;
   completed: CompletedInfo | null;
+  partial: PartialText | null;
+  /** The `stage` of the last progress event (a live session's "final" pass), if any. */
+  stage: string | null;
 }
 
 export const initialStreamState: StreamState = {
@@ -48,13 +58,33 @@ export const initialStreamState: StreamState = {
   reconnects: 0,
   error: null,
   completed: null,
+  partial: null,
+  stage: null,
 };
+
+const bare = (word: string) => word.toLowerCase().replace(/[^\p{L}\p{N}']+/gu, "");
+
+/** The tail left once `word` is confirmed: a delta usually confirms the tail's first word. */
+export function afterConfirmed(partial: PartialText | null, word: LiveWord): PartialText | null {
+  if (!partial) return null;
+  const text = partial.text.trimStart();
+  const first = text.split(/\s+/, 1)[0] ?? "";
+  if (!first || bare(first) !== bare(word.text)) return partial;
+  const rest = text.slice(first.length);
+  return rest.trim() ? { text: rest, t0: Math.max(partial.t0, word.t1), t1: partial.t1 } : null;
+}
+
+function partialOf(d: Record<string, unknown>): PartialText | null {
+  const text = String(d.text ?? "");
+  return text.trim() ? { text, t0: Number(d.t0 ?? 0), t1: Number(d.t1 ?? 0) } : null;
+}
 
 type Action =
   | { type: "reset"; connecting: boolean }
   | { type: "open" }
   | { type: "reconnecting" }
   | { type: "event"; seq: number; event: string; data: Record<string, unknown> }
+  | { type: "partial"; data: Record<string, unknown> }
   | { type: "fatal"; detail: string };
 
 export function streamReducer(state: StreamState, action: Action): StreamState {
@@ -69,18 +99,25 @@ export function streamReducer(state: StreamState, action: Action): StreamState {
         : { ...state, status: "reconnecting", reconnects: state.reconnects + 1 };
     case "fatal":
       return { ...state, status: "failed", error: action.detail };
+    case "partial": // a tail sent without an id: not part of the replayable sequence
+      return state.status === "completed" ? state : { ...state, partial: partialOf(action.data) };
     case "event": {
       if (action.seq <= state.lastSeq) return state; // a replay of something already applied
       const next = { ...state, lastSeq: action.seq };
       const d = action.data;
       switch (action.event) {
-        case "delta":
-          next.words = [
-            ...state.words,
-            { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null },
-          ];
+        case "delta": {
+          const word = { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null };
+          next.words = [...state.words, word];
+          next.partial = afterConfirmed(state.partial, word);
+          break;
+        }
+        case "partial":
+          next.partial = partialOf(d);
           break;
         case "progress":
+          next.stage = d.stage == null ? null : String(d.stage);
+          if (next.stage === "final") next.partial = null;
           next.progress = Number(d.progress ?? 0);
           next.processedS = Number(d.processed_s ?? 0);
           next.durationS = d.duration_s == null ? null : Number(d.duration_s);
@@ -89,6 +126,7 @@ export function streamReducer(state: StreamState, action: Action): StreamState {
           next.status = "completed";
           next.progress = 1;
           next.completed = d as unknown as CompletedInfo;
+          next.partial = null;
           break;
         case "error":
           next.status = "failed";
@@ -97,6 +135,14 @@ export function streamReducer(state: StreamState, action: Action): StreamState {
       }
       return next;
     }
+  }
+}
+
+function parse(data: string): Record<string, unknown> {
+  try {
+    return data ? JSON.parse(data) : {};
+  } catch {
+    return { text: data };
   }
 }
 
@@ -168,19 +214,17 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           throw new Error(detail); // 5xx, 429: worth another try
         },
         onmessage(message: EventSourceMessage) {
-          if (!message.id || !message.event) return; // heartbeats and comments
+          if (!message.event) return; // heartbeats and comments
+          if (!message.id) {
+            if (message.event === "partial") dispatch({ type: "partial", data: parse(message.data) });
+            return;
+          }
           const seq = Number(message.id);
           if (!Number.isFinite(seq)) return;
           failures = 0;
           if (seq <= lastSeq.current) return;
           lastSeq.current = seq;
-          let data: Record<string, unknown> = {};
-          try {
-            data = message.data ? JSON.parse(message.data) : {};
-          } catch {
-            data = { text: message.data };
-          }
-          dispatch({ type: "event", seq, event: message.event, data });
+          dispatch({ type: "event", seq, event: message.event, data: parse(message.data) });
           if (message.event === "completed" || message.event === "error") finish();
         },
         onclose() {

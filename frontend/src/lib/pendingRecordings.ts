@@ -1,5 +1,6 @@
 // Recordings not yet sent, kept in IndexedDB so a failed upload, a closed tab or a crash
 // never loses one: each recording is stored when it stops and forgotten once uploaded.
+import { done, STORES, transact } from "./db";
 
 export interface PendingRecording {
   id: string;
@@ -9,33 +10,8 @@ export interface PendingRecording {
   createdAt: number;
 }
 
-const DB_NAME = "grabadora";
-const STORE = "pending-recordings";
-
-function open(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    if (typeof indexedDB === "undefined") {
-      reject(new Error("IndexedDB is not available"));
-      return;
-    }
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
 async function run<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const request = action(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  } finally {
-    db.close();
-  }
+  return transact(STORES.pendingRecordings, mode, (tx) => done(action(tx.objectStore(STORES.pendingRecordings))));
 }
 
 export async function keepRecording(recording: PendingRecording): Promise<void> {

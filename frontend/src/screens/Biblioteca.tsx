@@ -56,7 +56,7 @@ export function Biblioteca({ onOpen }: { onOpen: (id: string) => void }) {
 
   // Jobs still running: refresh the list now and then so their status moves on.
   useEffect(() => {
-    if (!items.some((i) => i.status === "queued" || i.status === "processing")) return;
+    if (!items.some((i) => i.status === "queued" || i.status === "processing" || i.status === "live")) return;
     const timer = setTimeout(() => void load(null), 3000);
     return () => clearTimeout(timer);
   }, [items, load]);
