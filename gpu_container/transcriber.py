@@ -28,7 +28,8 @@ def transcribe_kwargs(options: TranscribeOptions, profile: DecodeProfile) -> dic
         "initial_prompt": options.initial_prompt,
         "beam_size": profile.beam_size,
         "best_of": profile.best_of,
-        # Always align words: deltas are words. Without alignment a segment is one delta.
+        # Word alignment as asked (on unless the caller turns it off): with it each word is one
+        # delta; without it a whole segment is.
         "word_timestamps": options.word_timestamps,
         "vad_filter": True,
         "condition_on_previous_text": True,

@@ -1,4 +1,4 @@
-"""The project's own exceptions. Adapters raise these; `functions/api/errors.py` maps them to HTTP."""
+"""The project's own exceptions. Adapters raise these; `grabadora/http_errors.py` maps them to HTTP."""
 
 from __future__ import annotations
 

@@ -1,121 +1,89 @@
-"""The emulator answers as before through its speed patches (grabadora/local/moto_patches.py).
+"""The emulator lets go of what it only answered with (grabadora/local/moto_patches.py
+`_untracked_models`), and moto's server, left alone, still would not.
 
-boto3 over HTTP to the embedded moto server: GetItem, a projected Query and UpdateItem's
-ALL_NEW return every AttributeValue type unchanged (grabadora/local/moto_patches.py writes them
-without moto's generic serializer and projects each item once); SQS delays and visibility
-timeouts still hold with its clock read from `time.time()`. What the emulator only answered with
-(projected copies, overwritten objects) does not stay in its memory.
+boto3 over HTTP to the embedded moto server, as the stack uses it: a listing's projected Query
+builds a copy of every item it returns, and an overwritten S3 object is replaced by a new one.
 """
 
 from __future__ import annotations
 
 import gc
-import time
 import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from moto.core.common_models import BaseModel
+from moto.core.model_instances import reset_model_data
+from moto.dynamodb.models.dynamo_type import Item
+from moto.s3.models import FakeKey
 
 from grabadora import aws
 from grabadora.settings import get_settings
 
-
-def _item(user: str) -> dict:
-    return {
-        "user_id": {"S": user},
-        "transcript_id": {"S": uuid.uuid4().hex},
-        "title": {"S": "Canción: ñandú 🎙"},
-        "empty": {"S": ""},
-        "duration": {"N": "70.25"},
-        "raw": {"B": b"\x00\xffbinary"},
-        "tags": {"SS": ["a", "b"]},
-        "scores": {"NS": ["1", "2.5"]},
-        "blobs": {"BS": [b"x", b"\x01\x02"]},
-        "done": {"BOOL": False},
-        "nothing": {"NULL": True},
-        "segments": {"L": [{"M": {"start": {"N": "0"}, "words": {"L": [{"S": "ho"}, {"S": "la"}]}}}, {"M": {}}, {"L": []}]},
-    }
+LISTINGS, ITEMS = 25, 20  # 500 projected copies
 
 
-def _normal(item: dict) -> dict:
-    """Sets come back in any order, as from DynamoDB."""
-    return {k: ({t: sorted(v)} if t in ("SS", "NS", "BS") else {t: v}) for k, (t, v) in ((k, *v.items()) for k, v in item.items())}
+def _live(kind: type) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is kind)
 
 
-def test_every_attribute_type_round_trips_through_get_query_and_update(aws_endpoint: str) -> None:
+@pytest.fixture
+def listing(aws_endpoint: str) -> Callable[[], None]:
+    """A user with 20 transcripts, and `GET /transcripts`' projected Query of them."""
     table, db, user = get_settings().transcripts_table, aws.client("dynamodb"), f"u-{uuid.uuid4().hex}"
-    item = _item(user)
-    key = {"user_id": item["user_id"], "transcript_id": item["transcript_id"]}
-    db.put_item(TableName=table, Item=item)
+    for _ in range(ITEMS):
+        db.put_item(
+            TableName=table,
+            Item={"user_id": {"S": user}, "transcript_id": {"S": uuid.uuid4().hex}, "title": {"S": "ñandú"}, "duration": {"N": "70.25"}},
+        )
 
-    assert _normal(db.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]) == _normal(item)
-
-    page = db.query(
-        TableName=table,
-        KeyConditionExpression="user_id = :u",
-        ExpressionAttributeValues={":u": {"S": user}},
-        ProjectionExpression="#t, #r, #s, #n",
-        ExpressionAttributeNames={"#t": "title", "#r": "raw", "#s": "segments", "#n": "nothing"},
-    )
-    assert page["Items"] == [{k: item[k] for k in ("title", "raw", "segments", "nothing")}]
-
-    updated = db.update_item(
-        TableName=table, Key=key, UpdateExpression="SET done = :d", ExpressionAttributeValues={":d": {"BOOL": True}}, ReturnValues="ALL_NEW"
-    )["Attributes"]
-    assert _normal(updated) == _normal({**item, "done": {"BOOL": True}})
-
-
-def test_queued_messages_keep_their_delay_and_visibility_timeout(aws_endpoint: str) -> None:
-    # A queue of its own, so no worker or other test takes the messages.
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName=f"clock-{uuid.uuid4().hex[:12]}")["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
-    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None  # still delayed
-    time.sleep(1.2)
-    taken = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0, VisibilityTimeout=1)["Messages"]
-    assert [m["Body"] for m in taken] == ["later"]
-    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None  # in flight
-    time.sleep(1.2)
-    again = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]
-    assert [m["Body"] for m in again] == ["later"]
-    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])["Attributes"] == {
-        "ApproximateNumberOfMessagesNotVisible": "1"
-    }
-
-
-def test_the_emulator_keeps_nothing_it_only_answered_with(aws_endpoint: str) -> None:
-    """moto kept every model object it ever built (grabadora/local/moto_patches.py
-    `_untracked_models`): each projected Query left copies of its items, each overwrite the old
-    object, and every full garbage collection walked them all."""
-    from moto.dynamodb.models.dynamo_type import Item
-    from moto.s3.models import FakeKey
-
-    def live(kind: type) -> int:
-        gc.collect()
-        return sum(1 for o in gc.get_objects() if type(o) is kind)
-
-    settings, db, s3 = get_settings(), aws.client("dynamodb"), aws.client("s3")
-    user = f"u-{uuid.uuid4().hex}"
-    for _ in range(20):
-        db.put_item(TableName=settings.transcripts_table, Item=_item(user))
-
-    def listing() -> None:
+    def query() -> None:
         page = db.query(
-            TableName=settings.transcripts_table,
+            TableName=table,
             KeyConditionExpression="user_id = :u",
             ExpressionAttributeValues={":u": {"S": user}},
             ProjectionExpression="transcript_id, title, #d",
             ExpressionAttributeNames={"#d": "duration"},
         )
-        assert page["Count"] == 20
+        assert page["Count"] == ITEMS
 
+    return query
+
+
+@pytest.fixture
+def motos_own_model_tracking(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server builds models with moto's own `BaseModel.__new__`; afterwards moto forgets them."""
+    motos_own = getattr(BaseModel.__new__, "__wrapped__", BaseModel.__new__)  # under the patch, or not
+    monkeypatch.setattr(BaseModel, "__new__", staticmethod(motos_own))
+    yield
+    monkeypatch.undo()
+    reset_model_data()
+
+
+@pytest.mark.usefixtures("motos_own_model_tracking")
+def test_moto_still_keeps_every_item_a_query_answered_with(listing: Callable[[], None]) -> None:
+    """moto still …: drop `_untracked_models` when this fails."""
     listing()
-    items_before = live(Item)
-    for _ in range(25):
-        listing()  # 500 projected copies
-    assert live(Item) - items_before < 20
+    tracked, live = len(Item.instances_tracked), _live(Item)
+    for _ in range(LISTINGS):
+        listing()
+    assert len(Item.instances_tracked) - tracked >= LISTINGS * ITEMS
+    assert _live(Item) - live >= LISTINGS * ITEMS, "moto's server no longer keeps answered items: drop the patch"
 
-    key = f"audio/{user}/same.wav"
+
+def test_the_emulator_keeps_nothing_it_only_answered_with(listing: Callable[[], None]) -> None:
+    listing()
+    items_before = _live(Item)
+    for _ in range(LISTINGS):
+        listing()
+    assert _live(Item) - items_before < ITEMS
+
+    settings, s3 = get_settings(), aws.client("s3")
+    key = f"audio/{uuid.uuid4().hex}/same.wav"
     s3.put_object(Bucket=settings.bucket, Key=key, Body=b"\x00" * 100_000)
-    keys_before = live(FakeKey)
+    keys_before = _live(FakeKey)
     for _ in range(10):
         s3.put_object(Bucket=settings.bucket, Key=key, Body=b"\x00" * 100_000)
-    assert live(FakeKey) - keys_before <= 1
+    assert _live(FakeKey) - keys_before <= 1
     s3.delete_object(Bucket=settings.bucket, Key=key)

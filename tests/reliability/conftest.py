@@ -47,7 +47,11 @@ def count(name: str, n: int = 1) -> None:
 
 
 class Proxy:
-    """A loopback TCP proxy; `cut()` resets every connection and refuses new ones until `restore()`."""
+    """A loopback TCP proxy; `cut()` resets every connection and refuses new ones until `restore()`.
+
+    `refused` counts the connections turned away while cut. `close()` stops it and joins every
+    thread it started, so none outlives the reliability tier.
+    """
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -55,9 +59,17 @@ class Proxy:
         self.port = self._listener.getsockname()[1]
         self._down = threading.Event()
         self._conns: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
-        threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
+        self.refused = 0
+        self._start(self._accept, name="proxy-accept")
+
+    def _start(self, target: Any, *args: Any, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=name)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
 
     def _accept(self) -> None:
         while not self._closed:
@@ -65,7 +77,8 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if self._down.is_set():
+            if self._closed or self._down.is_set():
+                self.refused += 1
                 _reset(client)
                 continue
             try:
@@ -77,7 +90,7 @@ class Proxy:
             with self._lock:
                 self._conns.update((client, upstream))
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                self._start(self._pipe, a, b, name="proxy-pipe")
 
     def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
@@ -108,12 +121,25 @@ class Proxy:
     def close(self) -> None:
         self._closed = True
         self.cut()
+        # Closing a socket does not wake a thread blocked in accept() on it; shutdown does.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout=10)
+        alive = [t.name for t in threads if t.is_alive()]
+        assert not alive, f"proxy threads still running after close: {alive}"
 
 
 def _reset(s: socket.socket) -> None:
+    """Close with a reset (RST), waking a thread of ours blocked reading it."""
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        s.shutdown(socket.SHUT_RD)  # recv() returns at once; no FIN is sent
     except OSError:
         pass
     try:
@@ -283,8 +309,10 @@ def start_emulator(logs: Path) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory) -> Iterator[ReliabilityStack]:
+    """The stack, for the reliability tier only: torn down (processes ended, proxy joined) when
+    its last test is done, not at the end of a run that goes on to other tiers."""
     logs = tmp_path_factory.mktemp("reliability-logs")
     emulator, emulator_url = start_emulator(logs)
     proxy = Proxy(int(emulator_url.rsplit(":", 1)[1]))
@@ -297,6 +325,7 @@ def stack(tmp_path_factory) -> Iterator[ReliabilityStack]:
         GRABADORA_VISIBILITY_TIMEOUT_SECONDS="4",
         GRABADORA_MAX_RECEIVES="5",
         GRABADORA_SQS_WAIT_SECONDS="1",
+        GRABADORA_MAX_UPLOAD_MB="2",  # small enough to send a body over it (test_security)
         GRABADORA_HEARTBEAT_SECONDS="2",
         GRABADORA_LOGIN_MAX_FAILURES_PER_EMAIL="4",
         GRABADORA_LOGIN_MAX_FAILURES_PER_IP="12",
@@ -321,17 +350,23 @@ def stack(tmp_path_factory) -> Iterator[ReliabilityStack]:
         emulator.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(stack: ReliabilityStack) -> subprocess.Popen:
     return stack.ensure_worker()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The log audit runs after everything else has written its logs."""
-    last = [i for i in items if i.name == "test_logs_hold_no_secret"]
+    """The log audit runs after every other reliability test has written its logs, and still
+    within the tier, so the stack it reads is torn down once, before the next tier."""
+    here = Path(__file__).parent
+    ours = [i for i in items if Path(str(i.fspath)).is_relative_to(here)]
+    last = [i for i in ours if i.name == "test_logs_hold_no_secret"]
+    if not last or not ours:
+        return
     for item in last:
         items.remove(item)
-        items.append(item)
+    end = items.index([i for i in ours if i not in last][-1]) + 1 if len(ours) > len(last) else len(items)
+    items[end:end] = last
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # noqa: ANN001

@@ -201,25 +201,33 @@ def _depth(stack: ReliabilityStack, url: str) -> int:
     return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
 
 
+def _ended(stack: ReliabilityStack, client: GrabadoraClient, job_id: str) -> bool:
+    """Whether the job's item says it ended, read straight from the emulator (not via the proxy)."""
+    return stack.item(user_id_of(client), job_id).get("status") in ("completed", "error")
+
+
 def test_the_job_survives_aws_briefly_unreachable(stack: ReliabilityStack, audio_dir: Path) -> None:
-    stack.ensure_worker()
+    worker = stack.ensure_worker()
     client = stack.client()
     job = client.transcribe(client.upload(str(audio_dir / MULTI_SEGMENT)))
-    events: list[StreamEvent] = []
     outages = 3 if LONG else 1
-    stream = client.events(job["stream_url"])
-    for event in stream:
-        events.append(event)
-        if event.event == "delta":
-            break
+    # Given the worker has taken the job (the attempt is counted; decoding and every commit to come)
+    _wait_attempt(stack, client, job["job_id"], 1, worker)
     # When the worker's connection to AWS drops (every open connection reset, new ones refused)
-    for _ in range(outages):
+    for n in range(outages):
+        refused = stack.proxy.refused
         stack.proxy.cut()
+        if n == 0:
+            assert not _ended(stack, client, job["job_id"]), "the job ended before the outage: nothing was tested"
         count("faults: AWS outages (worker side)")
         time.sleep(3.0)
         stack.proxy.restore()
+        if n == 0:
+            # The job could not end without AWS, and the worker did try to reach it meanwhile
+            assert not _ended(stack, client, job["job_id"])
+            assert stack.proxy.refused > refused, "the worker did not reach for AWS during the outage"
         time.sleep(1.0)
-    events.extend(stream)
+    events = list(client.events(job["stream_url"]))
     # Then botocore's retries (or SQS redelivery) carry the job through: every word once
     assert_clean_stream(events)
     assert_stored_once(stack, client, job["job_id"], events)

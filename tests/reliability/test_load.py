@@ -29,18 +29,24 @@ def test_uploads_jobs_and_streams_at_once(stack: ReliabilityStack, audio_dir: Pa
     worker = stack.ensure_worker()
     clients = [stack.client() for _ in range(USERS)]
     path = str(audio_dir / SHORT)
-    requests = 0
+    answered: dict[int, int] = {}  # status -> requests the stack answered with it, as counted
     lock = threading.Lock()
+
+    def tally(response: httpx.Response) -> None:
+        with lock:
+            answered[response.status_code] = answered.get(response.status_code, 0) + 1
+
+    for client in clients:
+        client._http.event_hooks["response"].append(tally)
     errors: list[str] = []
     rss: list[tuple[int, int]] = []
 
     def one_user(i: int) -> list[str]:
-        nonlocal requests
         client, done = clients[i], []
         jobs = []
         for _ in range(JOBS_PER_USER):
             jobs.append(client.transcribe(client.upload(path), title=f"carga {i}"))  # POST /uploads, PUT, POST /transcribe
-        with httpx.Client(timeout=30) as http:  # meanwhile, the library is read
+        with httpx.Client(timeout=30, event_hooks={"response": [tally]}) as http:  # meanwhile, the library is read
             for _ in range(3):
                 r = http.get(f"{stack.url}/transcripts?limit=5", headers={"Authorization": f"Bearer {client.token}"})
                 if r.status_code != 200:
@@ -49,8 +55,6 @@ def test_uploads_jobs_and_streams_at_once(stack: ReliabilityStack, audio_dir: Pa
             events = list(client.events(job["stream_url"]))
             assert_clean_stream(events)
             done.append(job["job_id"])
-        with lock:
-            requests += 3 * JOBS_PER_USER + 3 + 2 * JOBS_PER_USER  # + at least one stream and one read per job
         for job_id in done:
             if client.get_transcript(job_id)["status"] != "completed":
                 errors.append(f"{job_id} not completed")
@@ -67,7 +71,12 @@ def test_uploads_jobs_and_streams_at_once(stack: ReliabilityStack, audio_dir: Pa
         rss.append((_rss_kib(stack.api.pid), _rss_kib(worker.pid)))
         count("load: round seconds (sum)", round(time.monotonic() - start))
     count("load: jobs", submitted)
+    requests = sum(answered.values())
     count("load: requests sent", requests)
+    # Per job at least: POST /uploads, the PUT, POST /transcribe, its stream, GET of the
+    # transcript; per user and round three listings
+    assert requests >= submitted * 5 + ROUNDS * USERS * 3, answered
+    assert not [status for status in answered if status >= 500], answered
     count("load: jobs lost", submitted - len(set(finished)))
     assert not errors, errors
     assert len(set(finished)) == submitted
