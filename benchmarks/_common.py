@@ -265,7 +265,9 @@ class Service:
 def dev_stack(workdir: Path, *, worker: bool = False, model: str | None = None) -> tuple[Service, str]:
     """`grabadora dev` (emulator + API + relay [+ worker]) on free ports; returns it and the AWS endpoint."""
     port, emulator_port = free_port(), free_port()
-    env = clean_env(GRABADORA_PORT=str(port), GRABADORA_EMULATOR_PORT=str(emulator_port))
+    env = clean_env(
+        GRABADORA_PORT=str(port), GRABADORA_EMULATOR_PORT=str(emulator_port), GRABADORA_DATA_DIR=str(workdir / "data")
+    )
     argv = [str(BIN / "grabadora"), "dev"]
     if model:
         argv += ["--model", model]

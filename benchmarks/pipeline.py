@@ -172,7 +172,8 @@ class Stack:
     def start(self, timeout: float = 300) -> float:
         port, emulator_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GRABADORA_", "AWS_"))}
-        env.update(GRABADORA_PORT=str(port), GRABADORA_EMULATOR_PORT=str(emulator_port), GRABADORA_WHISPER_MODEL=self.model)
+        env.update(GRABADORA_PORT=str(port), GRABADORA_EMULATOR_PORT=str(emulator_port), GRABADORA_WHISPER_MODEL=self.model,
+                   GRABADORA_DATA_DIR=str(Path(self.workdir) / "data"))
         self.url = f"http://127.0.0.1:{port}"
         self.aws_endpoint = f"http://127.0.0.1:{emulator_port}"
         started = time.perf_counter()

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     emulator_port: int = 0
+    # Where `grabadora dev` keeps the embedded emulator's tables, queues and audio between runs.
+    data_dir: str = "~/.local/share/grabadora"
     api_url: str = "http://127.0.0.1:8000"
     public_url: str | None = None
 

@@ -7,11 +7,13 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 
 import uvicorn
 
 from grabadora import aws
 from grabadora.local.emulator import Emulator, use_emulator_credentials
+from grabadora.local.persistence import EmulatorPersistence
 from grabadora.local.provision import provision
 from grabadora.process import freeze_startup_objects
 from grabadora.resources import build_resources
@@ -66,6 +68,7 @@ class DevStack:
         get_settings.cache_clear()
         self.with_worker = with_worker
         self.emulator: Emulator | None = None
+        self.persistence: EmulatorPersistence | None = None
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
         self._exporter_thread: threading.Thread | None = None
@@ -76,7 +79,13 @@ class DevStack:
         endpoint = settings.aws_endpoint_url
         if endpoint is None:
             use_emulator_credentials()
-            self.emulator = Emulator(host="127.0.0.1", port=settings.emulator_port)
+            # The last snapshot is loaded before the emulator serves; provisioning then finds
+            # the tables, queues and bucket there and keeps them.
+            self.persistence = EmulatorPersistence(
+                Path(settings.data_dir).expanduser() / "emulator", build_resources(settings)
+            )
+            self.emulator = Emulator(host="127.0.0.1", port=settings.emulator_port, wrap=self.persistence.wrap)
+            self.persistence.restore()
             endpoint = self.emulator.start()
             os.environ["GRABADORA_AWS_ENDPOINT_URL"] = endpoint
             embedded_emulator_defaults()
@@ -84,6 +93,8 @@ class DevStack:
             aws.reset_clients()
         settings = get_settings()
         provision(build_resources(settings), settings.region)
+        if self.persistence is not None:
+            self.persistence.start()
         return endpoint
 
     def start_worker(self) -> None:
@@ -140,5 +151,7 @@ class DevStack:
             self._worker_thread.join(timeout=5)
         if self._exporter_thread is not None:
             self._exporter_thread.join(timeout=5)
+        if self.persistence is not None:
+            self.persistence.stop()  # the last snapshot, once nothing writes any more
         if self.emulator is not None:
             self.emulator.stop()

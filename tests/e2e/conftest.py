@@ -64,7 +64,8 @@ def start_stack(tmp: Path, model: str, *extra_args: str, **env_extra: str) -> St
         GRABADORA_PORT=str(port),
         GRABADORA_EMULATOR_PORT=str(emulator_port),
         GRABADORA_WHISPER_MODEL=model,
-        **env_extra,
+        # Each stack keeps its data apart from the user's library and from other stacks'.
+        **{"GRABADORA_DATA_DIR": str(tmp / "data"), **env_extra},
     )
     log = tmp / f"stack-{model}.log"
     process = subprocess.Popen(
