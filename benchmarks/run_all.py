@@ -7,6 +7,7 @@ Parts (each also runnable alone, with --quick):
   relay     benchmarks/relay.py      commit → client latency, 200 streams, reads per minute (3, 6)
   api       benchmarks/api_load.py   p50/p99/errors at 1 and 32 concurrent clients (4)
   profiles  benchmarks/profiles.py   RTF and WER of fast / balanced / precise (5)
+  live      benchmarks/live.py       live sessions: word latency, stop → completed, CPU, WER vs file mode
 
 Each part runs in its own process, strictly one at a time (the machine has two cores), and starts
 and stops what it needs. The combined markdown goes to stdout and to --output: first one table of
@@ -34,6 +35,7 @@ PARTS = {
     "relay": "relay.py",
     "api": "api_load.py",
     "profiles": "profiles.py",
+    "live": "live.py",
 }
 
 
