@@ -145,12 +145,14 @@ class Driver:
     def new_job(self) -> tuple[str, str]:
         from grabadora import auth
         from grabadora.ids import new_id
+        from grabadora.models import JobStatus, TranscriptItem
         from grabadora.settings import get_settings
 
         job_id = new_id()
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.transcripts.create(
-            {"user_id": self.user_id, "transcript_id": job_id, "status": "processing", "title": "bench", "created_at": now, "updated_at": now}
+            TranscriptItem(user_id=self.user_id, transcript_id=job_id, status=JobStatus.PROCESSING, title="bench",
+                           created_at=now, updated_at=now)
         )
         token = auth.issue_stream_token(get_settings(), self.user_id, job_id)
         return job_id, f"{self.relay_url}/transcribe/{job_id}?token={token}"

@@ -32,8 +32,8 @@ from grabadora.adapters.realtime import EventPublisher
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, InvalidAudio, NotFound
-from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript
-from grabadora.services.library import preview, search_text
+from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript, TranscriptItem, TranscriptResults
+from grabadora.formats import preview, search_text
 from gpu_container.audio import load_audio
 from gpu_container.diarization import DiarizationUnavailable, assign_speakers
 from gpu_container.transcriber import Transcriber
@@ -196,25 +196,25 @@ def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
             pass  # another worker wrote at that seq meanwhile; it ends the stream itself
 
 
-def ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: dict) -> None:
+def ensure_terminal_event(ports: WorkerPorts, job: JobMessage, item: TranscriptItem) -> None:
     tail = ports.events.tail(job.job_id)
     if tail.terminal is not None:
         return
-    if item["status"] == JobStatus.COMPLETED:
+    if item.status is JobStatus.COMPLETED:
         event = ("completed", _completed_data(job, item))
     else:
-        event = ("error", {"job_id": job.job_id, "detail": item.get("error") or "the job failed"})
+        event = ("error", {"job_id": job.job_id, "detail": item.error or "the job failed"})
     EventLog(ports, job, tail.next_seq).commit([event])
 
 
-def _completed_data(job: JobMessage, item: dict) -> dict:
+def _completed_data(job: JobMessage, item: TranscriptItem) -> dict:
     return {
         "job_id": job.job_id,
-        "transcript_key": item["transcript_key"],
-        "language": item.get("language"),
-        "duration": item.get("duration"),
-        "quality_profile": item.get("quality_profile"),
-        **({"stop_reason": item["stop_reason"]} if item.get("stop_reason") else {}),
+        "transcript_key": item.transcript_key,
+        "language": item.language,
+        "duration": item.duration,
+        "quality_profile": item.quality_profile,
+        **({"stop_reason": item.stop_reason} if item.stop_reason else {}),
     }
 
 
@@ -233,7 +233,7 @@ def process_job(
         item = ports.transcripts.get(job.user_id, job.job_id)
     except NotFound:
         return Outcome.GONE
-    if item["status"] in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if item.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         ensure_terminal_event(ports, job, item)
         return Outcome.ALREADY_DONE
 
@@ -291,31 +291,34 @@ def process_job(
         )
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
-    extra = {"diarization_error": diarization_error} if diarization_error else {}
-    return complete_job(ports, job, item, transcript, log, extra)
+    return complete_job(ports, job, item, transcript, log, diarization_error)
 
 
 def complete_job(
-    ports: WorkerPorts, job: JobMessage, item: dict, transcript: Transcript, log: EventLog, extra: dict | None = None
+    ports: WorkerPorts,
+    job: JobMessage,
+    item: TranscriptItem,
+    transcript: Transcript,
+    log: EventLog,
+    diarization_error: str | None = None,
 ) -> Outcome:
     """Mark the job completed with its stored transcript, end its stream, count its usage.
 
     The transcript document must already be stored at `transcript_key`.
     """
     key = transcript_key(job.user_id, job.job_id)
-    fields = {
-        "transcript_key": key,
-        "language": transcript.language,
-        "duration": transcript.duration,
-        "usage": {"audio_seconds": transcript.duration},
-        "segment_count": len(transcript.segments),
-        "search_text": search_text(item.get("title"), item.get("tags"), transcript.text),
-        "speakers": sorted({s.speaker for s in transcript.segments if s.speaker}),
-        "preview": preview(transcript.text),
-        **(extra or {}),
-    }
+    results = TranscriptResults(
+        transcript_key=key,
+        language=transcript.language,
+        duration=transcript.duration,
+        segment_count=len(transcript.segments),
+        search_text=search_text(item.title, item.tags, transcript.text),
+        preview=preview(transcript.text),
+        speakers=sorted({s.speaker for s in transcript.segments if s.speaker}),
+        diarization_error=diarization_error,
+    )
     try:
-        item = ports.transcripts.complete(job.user_id, job.job_id, fields)
+        item = ports.transcripts.complete(job.user_id, job.job_id, results)
     except Conflict:
         return _lost_completion(ports, job, key)
     log.commit([("completed", _completed_data(job, item))])

@@ -131,7 +131,7 @@ def run_live_session(
     except NotFound:
         _forget_frames(ports, job.job_id)
         return Outcome.GONE
-    if item["status"] in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if item.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         ensure_terminal_event(ports, job, item)
         return Outcome.ALREADY_DONE
     try:
@@ -144,7 +144,7 @@ def run_live_session(
     options = message.options
     session = LiveTranscriber(
         live_model.load(QualityProfile.FAST),
-        language=item.get("language") or options.language,
+        language=item.language or options.language,
         task=options.task,
         hotwords=options.hotwords,
         initial_prompt=options.initial_prompt,
@@ -156,7 +156,7 @@ def run_live_session(
     stepped = fed
     # The last `partial` written; after a crash unknown, so the first step writes one.
     shown: dict | None = None if confirmed else _partial_data([])
-    language_saved = bool(item.get("language"))
+    language_saved = bool(item.language)
 
     def publish(step: StreamStep) -> None:
         nonlocal shown, language_saved
@@ -170,10 +170,10 @@ def run_live_session(
         confirmed.extend(step.confirmed)
         if not language_saved and session.language:
             # Kept on the item so a resumed attempt decodes in the language already chosen.
-            ports.transcripts.update_fields(job.user_id, job.job_id, {"language": session.language})
+            ports.transcripts.set_language(job.user_id, job.job_id, session.language)
             language_saved = True
 
-    stop_reason: str | None = item.get("stop_reason")  # set when an earlier attempt ended it
+    stop_reason: str | None = item.stop_reason  # set when an earlier attempt ended it
     last_audio = last_status = clock()
     stop_asked: float | None = None
     frames_total: int | None = None
@@ -190,8 +190,8 @@ def run_live_session(
             except NotFound:  # deleted by its user mid-session
                 _forget_frames(ports, job.job_id)
                 return Outcome.GONE
-            if item.get("stop_requested") and stop_asked is None:
-                stop_asked, frames_total = now, item.get("frames_total")
+            if item.stop_requested and stop_asked is None:
+                stop_asked, frames_total = now, item.frames_total
         if frames.seconds >= message.max_seconds:
             stop_reason = message.limit.value
         elif stop_asked is not None:
@@ -252,11 +252,9 @@ def _store(
         language, language_probability = run.language, run.language_probability
     else:
         segments = words_to_segments(words)
-    extra: dict = {}
+    diarization_error = None
     if options.diarization and segments:
-        segments, error = with_speakers(audio, segments, job)
-        if error:
-            extra["diarization_error"] = error
+        segments, diarization_error = with_speakers(audio, segments, job)
     transcript = Transcript(
         job_id=job.job_id,
         language=language,
@@ -270,9 +268,12 @@ def _store(
     ports.store.put_json(transcript_key(job.user_id, job.job_id), transcript.model_dump(mode="json"))
     try:
         item = ports.transcripts.get(job.user_id, job.job_id)
-    except NotFound:
-        item = {}  # deleted meanwhile: complete_job's conditional write finds that out and cleans up
-    outcome = complete_job(ports, job, item, transcript, log, extra)
+    except NotFound:  # deleted meanwhile
+        ports.store.delete(transcript_key(job.user_id, job.job_id))
+        ports.store.delete(message.audio_key)
+        _forget_frames(ports, job.job_id)
+        return Outcome.GONE
+    outcome = complete_job(ports, job, item, transcript, log, diarization_error)
     _forget_frames(ports, job.job_id)
     return outcome
 

@@ -141,7 +141,7 @@ class Worker:
 
     def _publish_metrics(self, job: JobMessage, seconds: float) -> None:
         try:
-            duration = float(self.ports.transcripts.get(job.user_id, job.job_id).get("duration") or 0)
+            duration = self.ports.transcripts.get(job.user_id, job.job_id).duration or 0.0
         except GrabadoraError:
             return
         publish_real_time_factor(self.metrics_namespace, seconds, duration)

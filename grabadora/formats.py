@@ -1,8 +1,7 @@
 """Downloads (TXT, MD, SRT, VTT, JSON), segment corrections and search folding, as pure functions.
 
-Inputs are the stored transcript document (the JSON of `grabadora.models.Transcript`) and the
-transcript item's metadata (`title`, `tags`, `created_at`, `language`, `duration`,
-`transcript_id`). Word texts carry faster-whisper's leading spaces (" Hola"), so a run of words
+Inputs are the stored transcript document (the JSON of `grabadora.models.Transcript`) and its
+`TranscriptItem` (title, tags, created_at, language, duration, transcript_id). Word texts carry faster-whisper's leading spaces (" Hola"), so a run of words
 reads as the concatenation of their texts, stripped, exactly as faster-whisper builds a
 segment's text.
 
@@ -46,6 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from grabadora.models import TranscriptItem
+
 FORMATS = ("txt", "md", "srt", "vtt", "json")
 
 LINE_CHARS = 42
@@ -72,7 +73,7 @@ class Rendered:
     filename: str  # ASCII only, safe for Content-Disposition
 
 
-def render(document: dict[str, Any], meta: dict[str, Any], fmt: str) -> Rendered:
+def render(document: dict[str, Any], meta: TranscriptItem, fmt: str) -> Rendered:
     """The transcript as a downloadable file in `fmt` (one of `FORMATS`)."""
     renderers: dict[str, Callable[[], str]] = {
         "txt": lambda: _with_final_newline(plain_text(document)),
@@ -88,6 +89,21 @@ def render(document: dict[str, Any], meta: dict[str, Any], fmt: str) -> Rendered
         media_type=_MEDIA_TYPES[fmt],
         filename=f"{_file_stem(document, meta)}.{fmt}",
     )
+
+
+# DynamoDB items are capped at 400 KB; this leaves room for everything else on the item.
+SEARCH_TEXT_MAX_CHARS = 200_000
+PREVIEW_CHARS = 280
+
+
+def search_text(title: str | None, tags: list[str] | None, text: str) -> str:
+    """What `search` matches against: folded title, tags and text."""
+    return fold(" ".join([title or "", *(tags or []), text]))[:SEARCH_TEXT_MAX_CHARS]
+
+
+def preview(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
 def fold(text: str) -> str:
@@ -183,16 +199,16 @@ def plain_text(document: dict[str, Any]) -> str:
     return "\n\n".join(f"{p.speaker}: {p.text}" if p.speaker else p.text for p in _paragraphs(document))
 
 
-def markdown(document: dict[str, Any], meta: dict[str, Any]) -> str:
+def markdown(document: dict[str, Any], meta: TranscriptItem) -> str:
     """A Markdown document: title, a metadata list, then timestamped paragraphs."""
-    title = " ".join((meta.get("title") or "").split()) or "Transcript"
+    title = " ".join((meta.title or "").split()) or "Transcript"
     details = [
-        f"- **Date:** {_date(meta.get('created_at') or document.get('created_at'))}",
-        f"- **Language:** {meta.get('language') or document.get('language') or 'unknown'}",
-        f"- **Duration:** {_duration(float(meta.get('duration') or document.get('duration') or 0))}",
+        f"- **Date:** {_date(meta.created_at or document.get('created_at'))}",
+        f"- **Language:** {meta.language or document.get('language') or 'unknown'}",
+        f"- **Duration:** {_duration(float(meta.duration or document.get('duration') or 0))}",
     ]
-    if meta.get("tags"):
-        details.append(f"- **Tags:** {', '.join(meta['tags'])}")
+    if meta.tags:
+        details.append(f"- **Tags:** {', '.join(meta.tags)}")
     paragraphs = [
         f"**[{_clock(round(p.t0 * 1000)).split('.')[0]}]** " + (f"**{p.speaker}:** " if p.speaker else "") + p.text
         for p in _paragraphs(document)
@@ -337,9 +353,9 @@ def _with_final_newline(text: str) -> str:
     return text + "\n" if text else ""
 
 
-def _file_stem(document: dict[str, Any], meta: dict[str, Any]) -> str:
+def _file_stem(document: dict[str, Any], meta: TranscriptItem) -> str:
     """A slug of the title ("Entrevista con María" -> "entrevista-con-maria"), else transcript-<id>."""
-    ascii_title = fold(meta.get("title") or "").encode("ascii", "ignore").decode()
+    ascii_title = fold(meta.title or "").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")[:FILENAME_CHARS].rstrip("-")
-    transcript_id = re.sub(r"[^A-Za-z0-9_-]+", "", str(meta.get("transcript_id") or document.get("job_id") or ""))
+    transcript_id = re.sub(r"[^A-Za-z0-9_-]+", "", meta.transcript_id or document.get("job_id") or "")
     return slug or "-".join(filter(None, ["transcript", transcript_id]))

@@ -203,6 +203,8 @@ class Transcript(BaseModel):
     created_at: str = Field(default_factory=utc_now)
 
 
+
+
 class ExportDestination(StrEnum):
     NOTION = "notion"
     TRELLO = "trello"
@@ -214,6 +216,170 @@ class ExportStatus(StrEnum):
     DELIVERING = "delivering"  # at least one attempt made, a retry is scheduled
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+class ExportDelivery(BaseModel):
+    """One delivery of a transcript to a destination, kept on its transcript item."""
+
+    destination: ExportDestination
+    status: ExportStatus
+    attempts: int = 0
+    last_error: str | None = None
+    url: str | None = Field(None, description="the page or card made, once delivered")
+    created_at: str | None = None
+    updated_at: str | None = None
+    delivered_at: str | None = None
+    # Where a multi-step delivery got to (e.g. the Notion page made before its blocks), so a
+    # retry continues instead of repeating; internal, never shown.
+    checkpoint: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+
+class LiveLimits(BaseModel):
+    """How a live session ends by itself, fixed when it starts."""
+
+    max_seconds: int
+    limit: StopReason = StopReason.MAX_SECONDS
+    final_pass: bool = False
+
+
+class TranscriptResults(BaseModel):
+    """What a finished job adds to its item (the transcript itself is stored in S3)."""
+
+    transcript_key: str
+    language: str | None = None
+    duration: float
+    segment_count: int
+    search_text: str
+    preview: str
+    speakers: list[str] = Field(default_factory=list)
+    diarization_error: str | None = None
+
+    @property
+    def usage(self) -> dict[str, float]:
+        return {"audio_seconds": self.duration}
+
+
+class TranscriptSummary(BaseModel):
+    """A transcript as a listing shows it."""
+
+    # Answers always carry every field, so the API's schema marks them required.
+    model_config = ConfigDict(populate_by_name=True, json_schema_serialization_defaults_required=True)
+
+    id: str = Field(validation_alias="transcript_id")
+    status: JobStatus
+    title: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    quality_profile: QualityProfile | None = None
+    duration: float | None = None
+    progress: float | None = None
+    error: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    preview: str | None = Field(None, description="the start of the (corrected) text")
+    edited_at: str | None = None
+
+    @classmethod
+    def stored_fields(cls) -> tuple[str, ...]:
+        """The item attributes a listing reads (its projection)."""
+        return tuple("transcript_id" if name == "id" else name for name in cls.model_fields)
+
+
+class TranscriptItem(BaseModel):
+    """A transcript's item in the `transcripts` table: the job (or live session) and, once it is
+    completed, its results. This is the one list of a transcript's fields: the table adapter
+    converts items to and from it, and the API's views are made from it."""
+
+    user_id: str
+    transcript_id: str
+    status: JobStatus
+    title: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    quality_profile: QualityProfile | None = None
+    options: dict[str, Any] = Field(default_factory=dict)  # the TranscribeOptions / LiveOptions asked for
+    audio_key: str | None = None
+    source: Literal["file", "live"] = "file"
+    live: LiveLimits | None = None
+    progress: float = 0
+    attempts: int = 0
+    error: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    # Set when the job completes (TranscriptResults).
+    transcript_key: str | None = None
+    duration: float | None = None
+    usage: dict[str, float] | None = None
+    segment_count: int | None = None
+    search_text: str | None = None
+    preview: str | None = None
+    speakers: list[str] = Field(default_factory=list)
+    diarization_error: str | None = None
+    # The user's edits: corrected segment texts by segment id, and the optimistic-lock version.
+    corrections: dict[str, str] = Field(default_factory=dict)
+    edited_at: str | None = None
+    version: int = 0
+    exports: dict[str, ExportDelivery] = Field(default_factory=dict)
+    # Live sessions: a stop asked for (and after how many frames), and why the session ended.
+    stop_requested: str | None = None
+    frames_total: int | None = None
+    stop_reason: StopReason | None = None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status is JobStatus.COMPLETED and self.transcript_key is not None
+
+    def corrections_by_segment(self) -> dict[int, str]:
+        return {int(k): v for k, v in self.corrections.items()}
+
+
+class TranscriptSegment(Segment):
+    """A segment as the library shows it: the user's correction applied."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    words: list[Word] | None = Field(None, description="word timings; null with ?words=false")
+    edited: bool = False
+
+
+class ExportRecord(ExportDelivery):
+    """A delivery as the transcript's owner sees it."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    id: str
+
+
+class TranscriptDetail(TranscriptSummary):
+    """One transcript: its item's public fields, a presigned audio URL, and (once completed) its
+    corrected text and segments."""
+
+    options: dict[str, Any] | None = None
+    attempts: int | None = None
+    usage: dict[str, float] | None = None
+    source: Literal["file", "live"] = "file"
+    stop_reason: StopReason | None = Field(None, description="live sessions: why the session ended")
+    audio_url: str | None = Field(None, description="presigned GET of the original audio")
+    text: str | None = None
+    segments: list[TranscriptSegment] = Field(default_factory=list)
+    exports: list[ExportRecord] = Field(default_factory=list)
+    language_probability: float | None = None
+    model: str | None = None
+    speakers: list[str] = Field(default_factory=list, description="speaker labels (S1, S2, ...) when diarized")
+    diarization_error: str | None = Field(None, description="why a diarized job came out without speakers")
+    version: int = Field(0, description="bumped by every PATCH; send it back with the next PATCH to detect lost updates")
+
+    @classmethod
+    def of(cls, item: TranscriptItem, *, audio_url: str | None, document: dict[str, Any] | None) -> TranscriptDetail:
+        """The view of `item`, with its stored (corrected) transcript `document` once completed."""
+        found = {
+            "text": document["text"],
+            "segments": document["segments"],
+            "language_probability": document.get("language_probability"),
+            "model": document.get("model"),
+        } if document is not None else {}
+        exports = [ExportRecord(id=export_id, **delivery.model_dump()) for export_id, delivery in sorted(item.exports.items())]
+        return cls.model_validate({**item.model_dump(), "audio_url": audio_url, "exports": exports, **found})
 
 
 class ExportMessage(BaseModel):

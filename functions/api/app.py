@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from functions.stream import openai_compat
+from functions.common import openai_routes
 from grabadora.http_errors import install_error_handlers
 from functions.api.routes import auth, health, live, me, transcribe, transcripts, uploads
 
@@ -21,7 +21,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     # OpenAI-compatible /v1/audio/*: behind API Gateway within its integration timeout; the
     # stream function serves the same routes with response streaming for long files.
-    app.include_router(openai_compat.router)
+    app.include_router(openai_routes.router)
     _document_hand_declared_bodies(app)
     return app
 

@@ -6,13 +6,18 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from grabadora.models import (
     ExportDestination,
-    ExportStatus,
+    ExportRecord,
     JobStatus,
     LiveOptions,
     QualityProfile,
     TranscribeOptions,
+    TranscriptDetail,
+    TranscriptSummary,
     clean_tags,
 )
+
+# The library's views are the domain's own (grabadora.models); re-exported for the routes.
+__all__ = ["ExportRecord", "TranscriptDetail", "TranscriptSummary"]
 
 
 class SignupRequest(BaseModel):
@@ -148,38 +153,7 @@ class ApiKeyRequest(BaseModel):
 # Library responses ----------------------------------------------------------------------------
 
 
-class WordOut(BaseModel):
-    text: str
-    t0: float
-    t1: float
-    probability: float | None = None
-    speaker: str | None = None
 
-
-class SegmentOut(BaseModel):
-    id: int
-    t0: float
-    t1: float
-    text: str
-    words: list[WordOut] | None = Field(None, description="word timings; null with ?words=false")
-    speaker: str | None = None
-    edited: bool = False
-
-
-class TranscriptSummary(BaseModel):
-    id: str
-    status: JobStatus
-    title: str | None = None
-    tags: list[str]
-    language: str | None = None
-    quality_profile: str | None = None
-    duration: float | None = None
-    progress: float | None = None
-    error: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    preview: str | None = Field(None, description="the start of the (corrected) text")
-    edited_at: str | None = None
 
 
 class TranscriptPage(BaseModel):
@@ -187,31 +161,6 @@ class TranscriptPage(BaseModel):
     next_cursor: str | None = Field(..., description="pass as `cursor` for the next page; null on the last")
 
 
-class ExportDelivery(BaseModel):
-    id: str
-    destination: ExportDestination
-    status: ExportStatus
-    attempts: int = 0
-    last_error: str | None = None
-    url: str | None = Field(None, description="the page or card made, once delivered")
-    created_at: str | None = None
-    updated_at: str | None = None
-    delivered_at: str | None = None
-
-
-class TranscriptDetail(TranscriptSummary):
-    options: dict | None = None
-    attempts: int | None = None
-    usage: dict | None = None
-    audio_url: str | None = Field(None, description="presigned GET of the original audio")
-    text: str | None = None
-    segments: list[SegmentOut]
-    exports: list[ExportDelivery]
-    language_probability: float | None = None
-    model: str | None = None
-    speakers: list[str] = Field(default_factory=list, description="speaker labels (S1, S2, ...) when diarized")
-    diarization_error: str | None = Field(None, description="why a diarized job came out without speakers")
-    version: int = Field(0, description="bumped by every PATCH; send it back with the next PATCH to detect lost updates")
 
 
 class NotionOut(BaseModel):

@@ -13,8 +13,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from sse_starlette import EventSourceResponse
 
-from functions.api.deps import SettingsDep, oauth2_scheme
-from functions.stream import openai_compat
+from functions.common.deps import SettingsDep, oauth2_scheme
+from functions.common import openai_routes
 from functions.stream.relay import follow, pacing
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
@@ -89,5 +89,5 @@ def create_app() -> FastAPI:
     app.include_router(router)
     # The OpenAI-compatible routes also hold a response open while the worker runs; here they
     # can stream for up to 15 minutes (the API Lambda serves them too, within API Gateway's limits).
-    app.include_router(openai_compat.router)
+    app.include_router(openai_routes.router)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
 
 from grabadora.errors import Conflict, NotFound, ServiceUnavailable
 
@@ -24,3 +27,16 @@ def translate(error: Exception, what: str) -> Exception:
         if code in _UNAVAILABLE:
             return ServiceUnavailable(f"{what}: {code}")
     return error
+
+
+@contextmanager
+def translating(what: str, conflict: str | None = None) -> Iterator[None]:
+    """Raise the domain exception for a botocore failure inside the block (`Conflict` with the
+    message `conflict`, when given); the one place adapters turn SDK errors into ours."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as e:
+        error = translate(e, what)
+        if conflict is not None and isinstance(error, Conflict):
+            raise Conflict(conflict) from e
+        raise error from e

@@ -1,6 +1,6 @@
 """A push path for the relay when the writer shares its process: commits ring, streams wake.
 
-The events table is the source of truth and the relay polls it (`functions/stream/relay.py`).
+The events table is the source of truth and the relay polls it (`grabadora/services/event_log.py`).
 When events are committed in the relay's own process (the worker thread of `grabadora dev`),
 `EventsTable.append` rings this doorbell for the job, and every stream following that job stops
 waiting out its poll interval and reads at once. Where the writer is another process (the GPU

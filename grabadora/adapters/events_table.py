@@ -7,10 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translating
 from grabadora.adapters.doorbell import local_doorbell
 from grabadora.errors import Conflict
 from grabadora.models import JobEvent
@@ -59,19 +57,14 @@ class EventsTable:
                 }
                 for event, label in zip(chunk, labels[start : start + MAX_TRANSACTION_ITEMS], strict=True)
             ]
-            try:
+            with translating("append job events", conflict=f"events from seq {chunk[0].seq} of job {chunk[0].job_id} already exist"):
                 aws.client("dynamodb").transact_write_items(TransactItems=items)
-            except (ClientError, BotoCoreError) as e:
-                error = translate(e, "append job events")
-                if isinstance(error, Conflict):
-                    raise Conflict(f"events from seq {chunk[0].seq} of job {chunk[0].job_id} already exist") from e
-                raise error from e
         if events:
             local_doorbell.ring(events[0].job_id)
 
     def read(self, job_id: str, after_seq: int = -1, limit: int = 1000) -> list[JobEvent]:
         """Events with seq > after_seq, in order (strongly consistent)."""
-        try:
+        with translating("read job events"):
             response = aws.client("dynamodb").query(
                 TableName=self._table,
                 KeyConditionExpression="job_id = :job AND seq > :after",
@@ -79,13 +72,11 @@ class EventsTable:
                 ConsistentRead=True,
                 Limit=limit,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read job events") from e
         return [self._event(item) for item in response.get("Items", [])]
 
     def last(self, job_id: str) -> JobEvent | None:
         """The job's latest event, or None before its first (strongly consistent)."""
-        try:
+        with translating("read job events"):
             response = aws.client("dynamodb").query(
                 TableName=self._table,
                 KeyConditionExpression="job_id = :job",
@@ -94,8 +85,6 @@ class EventsTable:
                 ScanIndexForward=False,
                 Limit=1,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read job events") from e
         items = response.get("Items", [])
         return self._event(items[0]) if items else None
 
@@ -104,7 +93,7 @@ class EventsTable:
         next_seq, last_segment, terminal = 0, -1, None
         after = -1
         while True:
-            try:
+            with translating("read job log tail"):
                 response = aws.client("dynamodb").query(
                     TableName=self._table,
                     KeyConditionExpression="job_id = :job AND seq > :after",
@@ -113,8 +102,6 @@ class EventsTable:
                     ExpressionAttributeNames={"#t": "type"},
                     ConsistentRead=True,
                 )
-            except (ClientError, BotoCoreError) as e:
-                raise translate(e, "read job log tail") from e
             items = response.get("Items", [])
             for item in items:
                 seq = int(item["seq"]["N"])
@@ -134,7 +121,7 @@ class EventsTable:
             keys = [e.seq for e in self.read(job_id, after, limit=25)]
             if not keys:
                 return
-            try:
+            with translating("delete job events"):
                 aws.client("dynamodb").batch_write_item(
                     RequestItems={
                         self._table: [
@@ -142,8 +129,6 @@ class EventsTable:
                         ]
                     }
                 )
-            except (ClientError, BotoCoreError) as e:
-                raise translate(e, "delete job events") from e
             after = keys[-1]
 
     def _item(self, event: JobEvent, expires: int, segment: int | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translate, translating
 from grabadora.errors import Conflict
 from grabadora.settings import get_settings
 
@@ -54,7 +54,7 @@ class LiveFramesTable:
 
     def read(self, live_id: str, after_seq: int = -1, limit: int = 200) -> list[Frame]:
         """Frames with seq > after_seq, in seq order (strongly consistent; gaps possible)."""
-        try:
+        with translating("read live audio"):
             response = aws.client("dynamodb").query(
                 TableName=self._table,
                 KeyConditionExpression="live_id = :id AND seq > :after",
@@ -63,15 +63,13 @@ class LiveFramesTable:
                 ConsistentRead=True,
                 Limit=limit,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read live audio") from e
         return [Frame(int(i["seq"]["N"]), bytes(i["pcm"]["B"])) for i in response.get("Items", [])]
 
     def delete_session(self, live_id: str) -> None:
         """Remove every frame of a session (its recording is stored whole by then)."""
         after = -1
         while True:
-            try:
+            with translating("list live audio"):
                 response = aws.client("dynamodb").query(
                     TableName=self._table,
                     KeyConditionExpression="live_id = :id AND seq > :after",
@@ -79,16 +77,12 @@ class LiveFramesTable:
                     ProjectionExpression="seq",
                     Limit=_BATCH,
                 )
-            except (ClientError, BotoCoreError) as e:
-                raise translate(e, "list live audio") from e
             keys = [int(i["seq"]["N"]) for i in response.get("Items", [])]
             if not keys:
                 return
             requests = [{"DeleteRequest": {"Key": {"live_id": {"S": live_id}, "seq": {"N": str(s)}}}} for s in keys]
             while requests:
-                try:
+                with translating("delete live audio"):
                     unprocessed = aws.client("dynamodb").batch_write_item(RequestItems={self._table: requests})
-                except (ClientError, BotoCoreError) as e:
-                    raise translate(e, "delete live audio") from e
                 requests = unprocessed.get("UnprocessedItems", {}).get(self._table, [])
             after = keys[-1]

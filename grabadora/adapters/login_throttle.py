@@ -12,10 +12,10 @@ import hashlib
 import time
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translate, translating
 from grabadora.adapters.dynamo import deserialize
 from grabadora.errors import Conflict
 from grabadora.settings import get_settings
@@ -41,14 +41,12 @@ class LoginThrottle:
         if limit <= 0:
             return None
         now = time.time() if now is None else now
-        try:
+        with translating("read sign-in attempts"):
             response = aws.client("dynamodb").get_item(
                 TableName=self._table,
                 Key={"user_id": {"S": key}, "item": {"S": _ITEM}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read sign-in attempts") from e
         item: dict[str, Any] = deserialize(response["Item"]) if "Item" in response else {}
         since, failures = float(item.get("since", 0)), int(item.get("failures", 0))
         ends = since + window
@@ -62,7 +60,7 @@ class LoginThrottle:
         ttl = int(now) + 2 * window
         client = aws.client("dynamodb")
         k = {"user_id": {"S": key}, "item": {"S": _ITEM}}
-        try:
+        with translating("record sign-in attempt"):
             try:
                 client.update_item(
                     TableName=self._table,
@@ -86,14 +84,10 @@ class LoginThrottle:
                 TableName=self._table,
                 Item={**k, "failures": {"N": "1"}, "since": {"N": repr(now)}, "ttl": {"N": str(ttl)}},
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "record sign-in attempt") from e
 
     def clear(self, key: str) -> None:
         """Forget `key`'s failures (after a successful sign-in for that e-mail)."""
-        try:
+        with translating("clear sign-in attempts"):
             aws.client("dynamodb").delete_item(
                 TableName=self._table, Key={"user_id": {"S": key}, "item": {"S": _ITEM}}
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "clear sign-in attempts") from e

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translating
 from grabadora.errors import NotFound
 from grabadora.settings import get_settings
 
@@ -23,15 +21,13 @@ class ObjectStore:
         Content-Length is part of the signature, so S3 refuses a body of another size; that is
         how a presigned PUT (unlike a POST policy) is held to the declared, checked size.
         """
-        try:
+        with translating("presign upload"):
             url = aws.client("s3").generate_presigned_url(
                 "put_object",
                 Params={"Bucket": self._bucket, "Key": key, "ContentType": content_type, "ContentLength": size},
                 ExpiresIn=expires_in,
                 HttpMethod="PUT",
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "presign upload") from e
         return url, {"Content-Type": content_type}
 
     def presign_get(self, key: str, expires_in: int = 3600) -> str:
@@ -42,10 +38,8 @@ class ObjectStore:
 
     def first_under(self, prefix: str) -> tuple[str, int]:
         """The first object's key and size under a prefix; `NotFound` if there is none."""
-        try:
+        with translating("find upload"):
             response = aws.client("s3").list_objects_v2(Bucket=self._bucket, Prefix=prefix, MaxKeys=1)
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "find upload") from e
         contents = response.get("Contents", [])
         if not contents:
             raise NotFound("no object under prefix")
@@ -53,51 +47,39 @@ class ObjectStore:
 
     def size(self, key: str) -> int:
         """The object's size in bytes; `NotFound` if it is missing."""
-        try:
+        with translating("read object size"):
             return int(aws.client("s3").head_object(Bucket=self._bucket, Key=key)["ContentLength"])
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read object size") from e
 
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
-        try:
+        with translating("store object"):
             aws.client("s3").put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "store object") from e
 
     def put_json(self, key: str, document: Any) -> None:
         body = json.dumps(document, ensure_ascii=False).encode("utf-8")
         self.put_bytes(key, body, "application/json; charset=utf-8")
 
     def get_json(self, key: str) -> Any:
-        try:
+        with translating("read object"):
             body = aws.client("s3").get_object(Bucket=self._bucket, Key=key)["Body"].read()
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read object") from e
         return json.loads(body)
 
     def download(self, key: str, path: str) -> None:
         """Copy one object to a local file."""
-        try:
+        with translating("download object"):
             aws.client("s3").download_file(self._bucket, key, path)
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "download object") from e
 
     def delete(self, key: str) -> None:
-        try:
+        with translating("delete object"):
             aws.client("s3").delete_object(Bucket=self._bucket, Key=key)
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "delete object") from e
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under a prefix; how many went."""
         deleted = 0
-        try:
+        with translating("delete objects"):
             paginator = aws.client("s3").get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
                 keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
                 if keys:
                     aws.client("s3").delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})
                     deleted += len(keys)
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "delete objects") from e
         return deleted

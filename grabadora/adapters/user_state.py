@@ -13,11 +13,10 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.fernet import Fernet, InvalidToken
 
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translating
 from grabadora.adapters.dynamo import deserialize, serialize, value
 from grabadora.errors import GrabadoraError
 from grabadora.models import utc_now
@@ -86,7 +85,7 @@ class UserStateTable:
 
     def add_usage(self, user_id: str, audio_seconds: float, month: str | None = None) -> None:
         """Count one finished job's audio in the month's total."""
-        try:
+        with translating("record usage"):
             aws.client("dynamodb").update_item(
                 TableName=self._table,
                 Key={"user_id": {"S": user_id}, "item": {"S": f"usage#{month or month_of()}"}},
@@ -97,8 +96,6 @@ class UserStateTable:
                     ":now": value(utc_now()),
                 },
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "record usage") from e
 
     def usage(self, user_id: str, month: str | None = None) -> dict[str, Any]:
         """`{month, audio_seconds, jobs}` for one month (zeros when nothing ran)."""
@@ -109,25 +106,21 @@ class UserStateTable:
     # ------------------------------------------------------------------------------------
 
     def _get(self, user_id: str, item: str) -> dict[str, Any]:
-        try:
+        with translating("read user state"):
             response = aws.client("dynamodb").get_item(
                 TableName=self._table,
                 Key={"user_id": {"S": user_id}, "item": {"S": item}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read user state") from e
         return deserialize(response["Item"]) if "Item" in response else {}
 
     def _put(self, item: dict[str, Any]) -> None:
-        try:
+        with translating("write user state"):
             aws.client("dynamodb").put_item(TableName=self._table, Item=serialize(item))
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "write user state") from e
 
     def delete_all(self, user_id: str) -> None:
         """Forget everything stored for a user (account deletion)."""
-        try:
+        with translating("delete user state"):
             items = aws.client("dynamodb").query(
                 TableName=self._table,
                 KeyConditionExpression="user_id = :u",
@@ -139,8 +132,6 @@ class UserStateTable:
                 aws.client("dynamodb").delete_item(
                     TableName=self._table, Key={"user_id": {"S": user_id}, "item": key["item"]}
                 )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "delete user state") from e
 
 
 class ApiKeysTable:
@@ -150,47 +141,39 @@ class ApiKeysTable:
         self._table = table_name or get_settings().user_state_table
 
     def put(self, user_id: str, key_id: str, record: dict[str, Any]) -> None:
-        try:
+        with translating("store API key"):
             aws.client("dynamodb").put_item(
                 TableName=self._table,
                 Item=serialize({"user_id": user_id, "item": f"apikey#{key_id}", **record}),
                 ConditionExpression="attribute_not_exists(#i)",
                 ExpressionAttributeNames={"#i": "item"},
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "store API key") from e
 
     def get(self, user_id: str, key_id: str) -> dict[str, Any] | None:
-        try:
+        with translating("read API key"):
             response = aws.client("dynamodb").get_item(
                 TableName=self._table,
                 Key={"user_id": {"S": user_id}, "item": {"S": f"apikey#{key_id}"}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read API key") from e
         return deserialize(response["Item"]) if "Item" in response else None
 
     def list(self, user_id: str) -> list[dict[str, Any]]:
-        try:
+        with translating("list API keys"):
             response = aws.client("dynamodb").query(
                 TableName=self._table,
                 KeyConditionExpression="user_id = :u AND begins_with(#i, :p)",
                 ExpressionAttributeNames={"#i": "item"},
                 ExpressionAttributeValues={":u": {"S": user_id}, ":p": {"S": "apikey#"}},
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "list API keys") from e
         return [deserialize(i) for i in response.get("Items", [])]
 
     def delete(self, user_id: str, key_id: str) -> bool:
         """Revoke; whether the key existed."""
-        try:
+        with translating("revoke API key"):
             response = aws.client("dynamodb").delete_item(
                 TableName=self._table,
                 Key={"user_id": {"S": user_id}, "item": {"S": f"apikey#{key_id}"}},
                 ReturnValues="ALL_OLD",
             )
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "revoke API key") from e
         return "Attributes" in response

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from grabadora import aws
-from grabadora.adapters._errors import translate
+from grabadora.adapters._errors import translate, translating
 from grabadora.adapters.dynamo import deserialize, serialize
 from grabadora.errors import Conflict, NotFound
 from grabadora.settings import get_settings
@@ -33,10 +33,8 @@ class UsersTable:
 
     def get(self, email: str) -> dict[str, Any]:
         """The user with this e-mail, or `NotFound`."""
-        try:
+        with translating("read user"):
             response = aws.client("dynamodb").get_item(TableName=self._table, Key={"email": {"S": email}})
-        except (ClientError, BotoCoreError) as e:
-            raise translate(e, "read user") from e
         if "Item" not in response:
             raise NotFound("no such user")
         return deserialize(response["Item"])

@@ -36,6 +36,7 @@ import httpx
 
 from grabadora.integrations import send
 from grabadora.integrations.netguard import check_url
+from grabadora.models import TranscriptItem
 
 EVENT = "transcript.exported"
 SIGNATURE_HEADER = "X-Grabadora-Signature"
@@ -67,18 +68,18 @@ def verify_signature(
     return hmac.compare_digest(sign(secret, sent_at, body), signature.strip())
 
 
-def payload(export_id: str, item: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+def payload(export_id: str, item: TranscriptItem, document: dict[str, Any]) -> dict[str, Any]:
     """The event body for one transcript item and its (corrected) document."""
     return {
         "event": EVENT,
         "export_id": export_id,
         "transcript": {
-            "id": item["transcript_id"],
-            "title": item.get("title"),
-            "tags": item.get("tags") or [],
-            "language": item.get("language") or document.get("language"),
-            "duration": item.get("duration", document.get("duration")),
-            "created_at": item.get("created_at"),
+            "id": item.transcript_id,
+            "title": item.title,
+            "tags": item.tags,
+            "language": item.language or document.get("language"),
+            "duration": item.duration if item.duration is not None else document.get("duration"),
+            "created_at": item.created_at,
             "text": document["text"],
             "segments": [
                 {"id": s["id"], "t0": s["t0"], "t1": s["t1"], "text": s["text"].strip(), "speaker": s.get("speaker")}

@@ -31,7 +31,7 @@ from grabadora.adapters.user_state import SecretsUnreadable, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, NotFound
 from grabadora.formats import apply_corrections, plain_text, render
 from grabadora.integrations import USER_AGENT, PermanentDeliveryError, TransientDeliveryError, notion, trello, webhook
-from grabadora.models import ExportDestination, ExportMessage, ExportStatus, JobStatus, utc_now
+from grabadora.models import ExportDestination, ExportMessage, ExportStatus, TranscriptItem, utc_now
 from grabadora.resources import build_resources
 from grabadora.settings import Settings, get_settings
 
@@ -81,45 +81,44 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
     except NotFound:
         logger.info("export %s: transcript %s is gone; nothing to deliver", export_id, transcript_id)
         return Outcome.GONE
-    record = (item.get("exports") or {}).get(export_id)
+    record = item.exports.get(export_id)
     if record is None:
         logger.info("export %s: no such export on transcript %s; dropped", export_id, transcript_id)
         return Outcome.GONE
-    if record.get("status") in (ExportStatus.DELIVERED, ExportStatus.FAILED):
+    if record.status in (ExportStatus.DELIVERED, ExportStatus.FAILED):
         return Outcome.ALREADY_DONE
 
-    def update(fields: dict[str, Any]) -> bool:
+    def update(**fields: Any) -> bool:
         """Write fields of the export record; False if the transcript was deleted meanwhile."""
         try:
-            transcripts.update_export(user_id, transcript_id, export_id, {**fields, "updated_at": utc_now()})
+            transcripts.update_export(user_id, transcript_id, export_id, **fields)
         except Conflict:
             return False
         return True
 
     def failed(reason: str) -> Outcome:
         logger.info("export %s failed: %s", export_id, reason)
-        recorded = update({"status": ExportStatus.FAILED.value, "attempts": attempt, "last_error": reason})
+        recorded = update(status=ExportStatus.FAILED, attempts=attempt, last_error=reason)
         return Outcome.FAILED if recorded else Outcome.GONE
 
-    checkpoint = record.get("checkpoint") or {}
     try:
-        url = _deliver(message, item, checkpoint, lambda state: update({"checkpoint": state}), settings)
+        url = _deliver(message, item, record.checkpoint, lambda state: update(checkpoint=state), settings)
     except PermanentDeliveryError as e:
         return failed(e.reason)
     except TransientDeliveryError as e:
         last = max_attempts(settings)
         if attempt >= last:
             return failed(f"{e.reason} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})")
-        if not update({"status": ExportStatus.DELIVERING.value, "attempts": attempt, "last_error": e.reason}):
+        if not update(status=ExportStatus.DELIVERING, attempts=attempt, last_error=e.reason):
             return Outcome.GONE
         delay = retry_delay(settings, attempt, e.retry_after)
         logger.info("export %s attempt %d/%d: %s; retrying in %ds", export_id, attempt, last, e.reason, delay)
         raise RetryLater(e.reason, delay) from None
-    fields: dict[str, Any] = {"status": ExportStatus.DELIVERED.value, "attempts": attempt, "delivered_at": utc_now()}
+    fields: dict[str, Any] = {"status": ExportStatus.DELIVERED, "attempts": attempt, "delivered_at": utc_now()}
     if url:
         fields["url"] = url
     logger.info("export %s delivered to %s", export_id, message.destination.value)
-    return Outcome.DELIVERED if update(fields) else Outcome.GONE
+    return Outcome.DELIVERED if update(**fields) else Outcome.GONE
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ class _Delivery:
 
     http: httpx.Client
     message: ExportMessage
-    item: dict[str, Any]
+    item: TranscriptItem
     document: dict[str, Any]  # corrections applied
     configured: dict[str, Any]  # the user's settings for this destination, secrets decrypted
     checkpoint: dict[str, Any]
@@ -138,7 +137,7 @@ class _Delivery:
 
 def _deliver(
     message: ExportMessage,
-    item: dict[str, Any],
+    item: TranscriptItem,
     checkpoint: dict[str, Any],
     save: Callable[[dict[str, Any]], None],
     settings: Settings,
@@ -147,15 +146,14 @@ def _deliver(
 
     Every failure comes out as a `DeliveryError`, so every export ends `delivered` or `failed`.
     """
-    if item.get("status") != JobStatus.COMPLETED or not item.get("transcript_key"):
+    if not item.is_completed:
         raise PermanentDeliveryError(
-            f"the transcript is {item.get('status')}, not completed; only finished transcripts are exported"
+            f"the transcript is {item.status}, not completed; only finished transcripts are exported"
         )
     try:
-        document = ObjectStore().get_json(item["transcript_key"])
+        document = ObjectStore().get_json(item.transcript_key)
         configured = UserStateTable().get_integrations(message.user_id).get(message.destination.value, {})
-        corrections = {int(k): v for k, v in (item.get("corrections") or {}).items()}
-        document = apply_corrections(document, corrections)
+        document = apply_corrections(document, item.corrections_by_segment())
         with httpx.Client(timeout=settings.export_timeout_seconds, headers={"User-Agent": USER_AGENT}) as http:
             delivery = _Delivery(http, message, item, document, configured, checkpoint, save, settings)
             return _DESTINATIONS[message.destination](delivery)
@@ -224,8 +222,8 @@ def _to_webhook(d: _Delivery) -> None:
     webhook.deliver(d.http, url, secret, d.message.export_id, event, allow_private=d.settings.webhook_allow_private)
 
 
-def _title(item: dict[str, Any]) -> str:
-    return " ".join((item.get("title") or "").split()) or f"Transcript {item['transcript_id']}"
+def _title(item: TranscriptItem) -> str:
+    return " ".join((item.title or "").split()) or f"Transcript {item.transcript_id}"
 
 
 _DESTINATIONS: dict[ExportDestination, Callable[[_Delivery], str | None]] = {

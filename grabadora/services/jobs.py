@@ -25,7 +25,7 @@ from grabadora.errors import (
     UnsupportedMediaType,
 )
 from grabadora.ids import new_id
-from grabadora.models import JobMessage, JobStatus, TranscribeOptions, utc_now
+from grabadora.models import JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
 from grabadora.settings import Settings
 
 # Extensions accepted when a browser or client labels the file application/octet-stream.
@@ -145,22 +145,19 @@ def _register_and_enqueue(
     ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions
 ) -> dict:
     now = utc_now()
-    title = options.title or PurePath(audio_key).stem
-    item = {
-        "user_id": user_id,
-        "transcript_id": job_id,
-        "status": JobStatus.QUEUED.value,
-        "title": title,
-        "tags": options.tags,
-        "language": options.language,
-        "quality_profile": options.profile.value,
-        "options": options.model_dump(mode="json"),
-        "audio_key": audio_key,
-        "progress": 0,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
+    item = TranscriptItem(
+        user_id=user_id,
+        transcript_id=job_id,
+        status=JobStatus.QUEUED,
+        title=options.title or PurePath(audio_key).stem,
+        tags=options.tags,
+        language=options.language,
+        quality_profile=options.profile,
+        options=options.model_dump(mode="json"),
+        audio_key=audio_key,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         ports.transcripts.create(item)
     except Conflict:

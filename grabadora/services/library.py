@@ -10,8 +10,6 @@ fast, and an OpenSearch index can replace it without changing the API.
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -23,25 +21,22 @@ from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import SECRET_FIELDS, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, ServiceUnavailable
-from grabadora.formats import Rendered, apply_corrections, fold, render
+from grabadora.formats import Rendered, apply_corrections, fold, preview, render, search_text
 from grabadora.ids import new_id
-from grabadora.models import ExportDestination, ExportMessage, ExportStatus, JobStatus, utc_now
+from grabadora.models import (
+    ExportDelivery,
+    ExportDestination,
+    ExportMessage,
+    ExportRecord,
+    ExportStatus,
+    JobStatus,
+    TranscriptDetail,
+    TranscriptItem,
+    utc_now,
+)
 from grabadora.settings import Settings
 
-# DynamoDB items are capped at 400 KB; this leaves room for everything else on the item.
-SEARCH_TEXT_MAX_CHARS = 200_000
-PREVIEW_CHARS = 280
 MAX_PAGE = 100
-
-_PUBLIC_FIELDS = (
-    "transcript_id", "status", "title", "tags", "language", "quality_profile", "options", "duration",
-    "progress", "attempts", "error", "created_at", "updated_at", "usage", "speakers", "diarization_error",
-)
-_LIST_FIELDS = (
-    "transcript_id", "status", "title", "tags", "language", "quality_profile", "duration", "progress",
-    "error", "created_at", "updated_at", "preview", "edited_at",
-)
-
 
 @dataclass(frozen=True)
 class LibraryPorts:
@@ -52,34 +47,7 @@ class LibraryPorts:
     exports: JobQueue
 
 
-def search_text(title: str | None, tags: list[str] | None, text: str) -> str:
-    """What `search` matches against: folded title, tags and text."""
-    return fold(" ".join([title or "", *(tags or []), text]))[:SEARCH_TEXT_MAX_CHARS]
-
-
-def preview(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rsplit(" ", 1)[0] + "…"
-
-
 # Listing -------------------------------------------------------------------------------------
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if set(key) != {"user_id", "transcript_id"} or key["user_id"] != {"S": user_id}:
-            raise ValueError
-        transcript_id = key["transcript_id"]
-        if set(transcript_id) != {"S"} or not isinstance(transcript_id["S"], str) or not transcript_id["S"].isalnum():
-            raise ValueError
-        return key
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("cursor: not a cursor from this listing") from None
 
 
 def list_transcripts(
@@ -88,80 +56,33 @@ def list_transcripts(
     """`{items, next_cursor}`: the caller's transcripts, newest first, matching every search term."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
-    conditions, names, values = [], {}, {}
-    for i, term in enumerate(fold(search or "").split()[:10]):
-        conditions.append(f"contains(search_text, :t{i})")
-        values[f":t{i}"] = term
-    if status is not None:
-        conditions.append("#st = :status")
-        names["#st"] = "status"
-        values[":status"] = status.value
-    start = _decode_cursor(cursor, user_id) if cursor else None
-    items: list[dict[str, Any]] = []
-    while True:
-        page, last_key = ports.transcripts.query_page(
-            user_id,
-            start_key=start,
-            # Filtered queries read ahead, since DynamoDB applies the filter after the limit.
-            page_size=limit if not conditions else max(limit * 4, 50),
-            filter_expression=" AND ".join(conditions) or None,
-            names=names,
-            values=values,
-            projection=_LIST_FIELDS,
-        )
-        for n, item in enumerate(page):
-            items.append(_list_entry(item))
-            if len(items) == limit:
-                more = n < len(page) - 1 or last_key is not None
-                next_key = {"user_id": {"S": user_id}, "transcript_id": {"S": item["transcript_id"]}}
-                return {"items": items, "next_cursor": _encode_cursor(next_key) if more else None}
-        if last_key is None:
-            return {"items": items, "next_cursor": None}
-        start = last_key
-
-
-def _list_entry(item: dict[str, Any]) -> dict[str, Any]:
-    entry = {k: item.get(k) for k in _LIST_FIELDS}
-    entry["id"] = entry.pop("transcript_id")
-    entry["tags"] = entry["tags"] or []
-    return entry
+    items, next_cursor = ports.transcripts.list_page(
+        user_id, terms=fold(search or "").split()[:10], status=status, limit=limit, cursor=cursor
+    )
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # One transcript ------------------------------------------------------------------------------
 
 
-def _document(ports: LibraryPorts, item: dict[str, Any]) -> dict[str, Any]:
+def _document(ports: LibraryPorts, item: TranscriptItem) -> dict[str, Any]:
     """The stored transcript with the user's corrections applied."""
-    if item["status"] != JobStatus.COMPLETED or not item.get("transcript_key"):
-        raise Conflict(f"the transcript is {item['status']}, not completed yet")
-    document = ports.store.get_json(item["transcript_key"])
-    corrections = {int(k): v for k, v in (item.get("corrections") or {}).items()}
+    if not item.is_completed:
+        raise Conflict(f"the transcript is {item.status}, not completed yet")
+    document = ports.store.get_json(item.transcript_key)
+    corrections = item.corrections_by_segment()
     return apply_corrections(document, corrections) if corrections else document
 
 
-def get_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> dict[str, Any]:
+def get_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> TranscriptDetail:
     """Metadata, segments (corrected) once completed, a presigned audio URL and export history."""
     item = ports.transcripts.get(user_id, transcript_id)
-    result = {k: item.get(k) for k in _PUBLIC_FIELDS}
-    result["id"] = result.pop("transcript_id")
-    result["tags"] = result["tags"] or []
-    result["speakers"] = result["speakers"] or []
-    result["audio_url"] = ports.store.presign_get(item["audio_key"]) if item.get("audio_key") else None
-    result["edited_at"] = item.get("edited_at")
-    result["version"] = int(item.get("version", 0))
-    result["exports"] = sorted(
-        ({"id": export_id, **delivery} for export_id, delivery in (item.get("exports") or {}).items()),
-        key=lambda d: d["id"],
+    document = _document(ports, item) if item.is_completed else None
+    return TranscriptDetail.of(
+        item,
+        audio_url=ports.store.presign_get(item.audio_key) if item.audio_key else None,
+        document=document,
     )
-    result["text"] = None
-    result["segments"] = []
-    if item["status"] == JobStatus.COMPLETED and item.get("transcript_key"):
-        document = _document(ports, item)
-        result["text"] = document["text"]
-        result["segments"] = document["segments"]
-        result["language_probability"] = document.get("language_probability")
-        result["model"] = document.get("model")
-    return result
 
 
 # How often a PATCH without a version re-reads and re-applies its change after losing a race.
@@ -186,23 +107,16 @@ def update_transcript(
     """
     for _ in range(_PATCH_ATTEMPTS):
         item = ports.transcripts.get(user_id, transcript_id)
-        current = int(item.get("version", 0))
-        if expected_version is not None and expected_version != current:
+        if expected_version is not None and expected_version != item.version:
             raise Conflict(
-                f"the transcript changed since version {expected_version} (it is at version {current}); "
+                f"the transcript changed since version {expected_version} (it is at version {item.version}); "
                 "reload it and apply your change again"
             )
-        fields = _patch_fields(ports, item, title=title, tags=tags, segments=segments)
-        if not fields:
+        edit = _edit(ports, item, title=title, tags=tags, segments=segments)
+        if not edit:
             return get_transcript(ports, user_id, transcript_id)
-        fields["version"] = current + 1
-        condition = "#f_version = :expected"
-        if current == 0:
-            condition = f"attribute_not_exists(#f_version) OR {condition}"
         try:
-            ports.transcripts.update_fields(
-                user_id, transcript_id, fields, condition=condition, condition_values={":expected": current}
-            )
+            ports.transcripts.save_edit(user_id, transcript_id, version=item.version, **edit)
         except Conflict:
             if expected_version is not None:
                 raise Conflict(
@@ -214,40 +128,41 @@ def update_transcript(
     raise Conflict("the transcript is being changed by someone else right now; try again")
 
 
-def _patch_fields(
+def _edit(
     ports: LibraryPorts,
-    item: dict[str, Any],
+    item: TranscriptItem,
     *,
     title: str | None,
     tags: list[str] | None,
     segments: dict[int, str] | None,
 ) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
+    """`save_edit`'s arguments for this change: the new fields, and the search text and preview
+    they imply; empty when nothing changes."""
+    edit: dict[str, Any] = {}
     if title is not None:
-        fields["title"] = title
+        edit["title"] = title
     if tags is not None:
-        fields["tags"] = tags
+        edit["tags"] = tags
     text = None
     if segments:
-        if item["status"] != JobStatus.COMPLETED:
-            raise Conflict(f"the transcript is {item['status']}: segments can be corrected once it is completed")
-        original = ports.store.get_json(item["transcript_key"])
+        if item.status is not JobStatus.COMPLETED:
+            raise Conflict(f"the transcript is {item.status}: segments can be corrected once it is completed")
+        original = ports.store.get_json(item.transcript_key)
         known = {s["id"] for s in original["segments"]}
         unknown = sorted(set(segments) - known)
         if unknown:
             raise InvalidInput(f"segments: no segment with id {unknown[0]} (ids go from 0 to {len(known) - 1})")
-        corrections = {**{int(k): v for k, v in (item.get("corrections") or {}).items()}, **segments}
+        corrections = {**item.corrections_by_segment(), **segments}
         text = apply_corrections(original, corrections)["text"]
-        fields["corrections"] = {str(k): v for k, v in sorted(corrections.items())}
-        fields["edited_at"] = utc_now()
-    if not fields:
-        return fields
-    if item["status"] == JobStatus.COMPLETED:
+        edit["corrections"] = corrections
+    if not edit:
+        return edit
+    if item.is_completed:
         if text is None:
             text = _document(ports, item)["text"]
-        fields["search_text"] = search_text(fields.get("title", item.get("title")), fields.get("tags", item.get("tags")), text)
-        fields["preview"] = preview(text)
-    return fields
+        edit["search_text"] = search_text(edit.get("title", item.title), edit.get("tags", item.tags), text)
+        edit["preview"] = preview(text)
+    return edit
 
 
 def download(ports: LibraryPorts, user_id: str, transcript_id: str, fmt: str) -> Rendered:
@@ -263,8 +178,8 @@ def delete_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> 
     item = ports.transcripts.get(user_id, transcript_id)
     ports.store.delete_prefix(f"audio/{user_id}/{transcript_id}/")
     ports.store.delete(f"transcripts/{user_id}/{transcript_id}.json")
-    if item.get("transcript_key"):
-        ports.store.delete(item["transcript_key"])
+    if item.transcript_key:
+        ports.store.delete(item.transcript_key)
     ports.events.delete_job(transcript_id)
     ports.transcripts.delete(user_id, transcript_id)
 
@@ -287,11 +202,11 @@ def request_export(
     transcript_id: str,
     destination: ExportDestination,
     options: dict[str, Any],
-) -> dict[str, Any]:
+) -> ExportRecord:
     """Record a delivery and queue it for the exporter; 202 material."""
     item = ports.transcripts.get(user_id, transcript_id)
-    if item["status"] != JobStatus.COMPLETED:
-        raise Conflict(f"the transcript is {item['status']}: only completed transcripts can be exported")
+    if item.status is not JobStatus.COMPLETED:
+        raise Conflict(f"the transcript is {item.status}: only completed transcripts can be exported")
     configured = ports.user_state.get_integrations(user_id).get(destination.value, {})
     missing = [
         field
@@ -307,13 +222,7 @@ def request_export(
         )
     export_id = new_id()
     now = utc_now()
-    delivery = {
-        "destination": destination.value,
-        "status": ExportStatus.QUEUED.value,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
+    delivery = ExportDelivery(destination=destination, status=ExportStatus.QUEUED, created_at=now, updated_at=now)
     ports.transcripts.add_export(user_id, transcript_id, export_id, delivery)
     message = ExportMessage(
         export_id=export_id, user_id=user_id, transcript_id=transcript_id, destination=destination, options=options
@@ -322,11 +231,10 @@ def request_export(
         ports.exports.send(message.model_dump_json())
     except GrabadoraError as e:
         ports.transcripts.update_export(
-            user_id, transcript_id, export_id,
-            {"status": ExportStatus.FAILED.value, "last_error": "the export could not be queued", "updated_at": utc_now()},
+            user_id, transcript_id, export_id, status=ExportStatus.FAILED, last_error="the export could not be queued"
         )
         raise ServiceUnavailable("the export queue is unavailable; try again") from e
-    return {"id": export_id, **delivery}
+    return ExportRecord(id=export_id, **delivery.model_dump())
 
 
 def public_integrations(ports: LibraryPorts, user_id: str) -> dict[str, dict[str, Any]]:

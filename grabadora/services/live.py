@@ -17,7 +17,7 @@ from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from grabadora.ids import new_id
-from grabadora.models import JobStatus, LiveMessage, LiveOptions, StopReason, utc_now
+from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
 from grabadora.services.jobs import check_quota
 from grabadora.settings import Settings
 
@@ -50,23 +50,21 @@ def start_session(ports: LivePorts, settings: Settings, user_id: str, options: L
     now = utc_now()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     audio_key = recording_key(user_id, live_id)
-    item = {
-        "user_id": user_id,
-        "transcript_id": live_id,
-        "status": JobStatus.LIVE.value,
-        "title": options.title or f"Grabación {started} UTC",
-        "tags": options.tags,
-        "language": options.language,
-        "quality_profile": options.profile.value,
-        "options": options.model_dump(mode="json"),
-        "audio_key": audio_key,
-        "source": "live",
-        "live": {"max_seconds": max_seconds, "limit": limit.value, "final_pass": options.wants_final_pass},
-        "progress": 0,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
+    item = TranscriptItem(
+        user_id=user_id,
+        transcript_id=live_id,
+        status=JobStatus.LIVE,
+        title=options.title or f"Grabación {started} UTC",
+        tags=options.tags,
+        language=options.language,
+        quality_profile=options.profile,
+        options=options.model_dump(mode="json"),
+        audio_key=audio_key,
+        source="live",
+        live=LiveLimits(max_seconds=max_seconds, limit=limit, final_pass=options.wants_final_pass),
+        created_at=now,
+        updated_at=now,
+    )
     ports.transcripts.create(item)
     message = LiveMessage(
         job_id=live_id, user_id=user_id, audio_key=audio_key, options=options,
@@ -108,15 +106,15 @@ def put_frame(ports: LivePorts, settings: Settings, user_id: str, live_id: str, 
     """Store frame `seq` of the caller's session; whether it was new (a repeat is a no-op)."""
     check_frame(pcm, settings)
     item = _session(ports, user_id, live_id)
-    if item["status"] != JobStatus.LIVE:
-        reason = item.get("stop_reason")
+    if item.status is not JobStatus.LIVE:
+        reason = item.stop_reason
         why = {
             StopReason.IDLE: "it stopped by itself after no audio arrived for a while",
             StopReason.MAX_SECONDS: "it reached its length limit",
             StopReason.QUOTA: "the monthly quota ran out",
         }.get(reason, "it was stopped")
         raise Conflict(f"the live session takes no more audio: {why}")
-    total = item.get("frames_total")
+    total = item.frames_total
     if total is not None and seq >= total:
         raise Conflict(f"the live session was stopped after {total} frames; frame {seq} comes after its end")
     return ports.frames.put(live_id, seq, pcm)
@@ -128,22 +126,22 @@ def stop_session(ports: LivePorts, user_id: str, live_id: str, frames: int | Non
     Idempotent: stopping a session that is already stopping or ended answers its status.
     """
     item = _session(ports, user_id, live_id)
-    if item["status"] == JobStatus.LIVE and "stop_requested" not in item:
+    if item.status is JobStatus.LIVE and item.stop_requested is None:
         try:
             item = ports.transcripts.request_stop(user_id, live_id, frames)
         except Conflict:
             item = _session(ports, user_id, live_id)
-    return {"live_id": live_id, "status": item["status"]}
+    return {"live_id": live_id, "status": item.status}
 
 
-def _session(ports: LivePorts, user_id: str, live_id: str) -> dict:
+def _session(ports: LivePorts, user_id: str, live_id: str) -> TranscriptItem:
     if not live_id.isalnum() or len(live_id) != 26:
         raise NotFound("live session not found")
     try:
         item = ports.transcripts.get(user_id, live_id)
     except NotFound:
         raise NotFound("live session not found") from None
-    if item.get("source") != "live":
+    if item.source != "live":
         raise NotFound("live session not found")
     return item
 

@@ -96,7 +96,7 @@ def cfn_stack(synth) -> Iterator[dict[str, str]]:
 
 def _forget_cached_adapters() -> None:
     """Settings, clients and the app's cached adapters all follow the environment just set."""
-    from functions.api.deps import reset_dependencies
+    from functions.common.deps import reset_dependencies
     from functions.stream import app as stream_app
     from grabadora import aws
     from grabadora.settings import get_settings

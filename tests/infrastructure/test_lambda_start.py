@@ -330,13 +330,13 @@ def finished_job(emulator: str) -> FinishedJob:
     """A job whose whole log is already in DynamoDB, written through the project's adapters."""
     from grabadora.adapters.events_table import EventsTable
     from grabadora.adapters.transcripts_table import TranscriptsTable
-    from grabadora.models import JobEvent, JobStatus, utc_now
+    from grabadora.models import JobEvent, JobStatus, TranscriptItem, utc_now
 
     user_id, job_id = "user-lambda-start", "01LAMBDASTARTJOB0000000000"
     now = utc_now()
     TranscriptsTable().create(
-        {"user_id": user_id, "transcript_id": job_id, "status": JobStatus.COMPLETED.value, "title": "Arranque",
-         "progress": 1, "attempts": 1, "created_at": now, "updated_at": now}
+        TranscriptItem(user_id=user_id, transcript_id=job_id, status=JobStatus.COMPLETED, title="Arranque",
+                       progress=1, attempts=1, created_at=now, updated_at=now)
     )  # fmt: skip
     events = [
         JobEvent(job_id=job_id, seq=0, type="progress", data={"progress": 0.0}),

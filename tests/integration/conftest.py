@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from functions.api.deps import reset_dependencies
+from functions.common.deps import reset_dependencies
 from grabadora import aws
 from grabadora.client import GrabadoraClient
 from grabadora.local.emulator import Emulator, use_emulator_credentials

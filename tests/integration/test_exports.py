@@ -27,7 +27,7 @@ from grabadora.formats import apply_corrections, plain_text
 from grabadora.integrations import units
 from grabadora.integrations.webhook import verify_signature
 from grabadora.local.exporter_runner import ExporterRunner
-from grabadora.models import ExportDestination, ExportMessage, Segment, Transcript, utc_now
+from grabadora.models import ExportDelivery, ExportDestination, ExportMessage, Segment, Transcript, TranscriptItem, utc_now
 from grabadora.services.exports import Outcome, deliver_export
 from grabadora.settings import get_settings
 
@@ -269,15 +269,15 @@ def submit(
     key = f"transcripts/{user_id}/{transcript_id}.json"
     ObjectStore().put_json(key, doc)
     now = utc_now()
-    TranscriptsTable().create({
-        "user_id": user_id, "transcript_id": transcript_id, "status": "completed", "title": "Entrevista con María",
-        "tags": ["radio"], "language": "es", "duration": doc["duration"], "transcript_key": key,
-        "corrections": {"0": CORRECTED}, "created_at": now, "updated_at": now,
-    })
+    TranscriptsTable().create(TranscriptItem(
+        user_id=user_id, transcript_id=transcript_id, status="completed", title="Entrevista con María",
+        tags=["radio"], language="es", duration=doc["duration"], transcript_key=key,
+        corrections={"0": CORRECTED}, created_at=now, updated_at=now,
+    ))
     UserStateTable().put_integrations(user_id, integrations)
-    TranscriptsTable().add_export(user_id, transcript_id, export_id, {
-        "destination": destination.value, "status": "queued", "attempts": 0, "created_at": now, "updated_at": now,
-    })
+    TranscriptsTable().add_export(user_id, transcript_id, export_id, ExportDelivery(
+        destination=destination, status="queued", created_at=now, updated_at=now,
+    ))
     message = ExportMessage(export_id=export_id, user_id=user_id, transcript_id=transcript_id,
                             destination=destination, options=options or {})
     JobQueue(get_settings().exports_queue).send(message.model_dump_json())
@@ -288,7 +288,7 @@ def outcome(user_id: str, transcript_id: str, export_id: str, timeout: float = 1
     """The export record once it is delivered or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        record = TranscriptsTable().get(user_id, transcript_id)["exports"][export_id]
+        record = TranscriptsTable().get(user_id, transcript_id).exports[export_id].model_dump()
         if record["status"] in ("delivered", "failed"):
             return record
         time.sleep(0.1)

@@ -12,6 +12,7 @@ import webvtt
 
 from grabadora import aws
 from grabadora.adapters.transcripts_table import TranscriptsTable
+from grabadora.models import TranscriptItem
 from grabadora.client import ApiError, GrabadoraClient
 from grabadora.ids import new_id
 from grabadora.settings import get_settings
@@ -74,8 +75,8 @@ def test_pages_are_newest_first_with_a_cursor_and_a_status_filter(client: Grabad
         ids.append(transcript_id)
         status = "completed" if i % 2 == 0 else "failed"
         table.create(
-            {"user_id": user_id, "transcript_id": transcript_id, "status": status, "title": f"item {i}",
-             "tags": [], "created_at": f"2026-11-0{i + 1}T00:00:00Z", "search_text": f"item {i}"}
+            TranscriptItem(user_id=user_id, transcript_id=transcript_id, status=status, title=f"item {i}",
+                           created_at=f"2026-11-0{i + 1}T00:00:00Z", search_text=f"item {i}")
         )
     # When paging three at a time
     seen, cursor = [], None

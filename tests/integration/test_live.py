@@ -52,8 +52,8 @@ def _message(client: GrabadoraClient, live_id: str, **changes) -> LiveMessage:
     user_id = jwt.decode(client.token, options={"verify_signature": False})["sub"]
     item = TranscriptsTable().get(user_id, live_id)
     message = LiveMessage(
-        job_id=live_id, user_id=user_id, audio_key=item["audio_key"], options=LiveOptions(**item["options"]),
-        max_seconds=item["live"]["max_seconds"], idle_seconds=60,
+        job_id=live_id, user_id=user_id, audio_key=item.audio_key, options=LiveOptions(**item.options),
+        max_seconds=item.live.max_seconds, idle_seconds=60,
     )
     return message.model_copy(update=changes)
 

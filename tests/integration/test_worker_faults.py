@@ -30,8 +30,8 @@ def _queued_job(client: GrabadoraClient, path) -> JobMessage:
     """Submit through the API, then take the job's message body as a worker would see it."""
     job = client.transcribe(client.upload(str(path)))
     item = _item(client, job["job_id"])
-    return JobMessage(job_id=job["job_id"], user_id=item["user_id"], audio_key=item["audio_key"],
-                      options=TranscribeOptions(**item["options"])), job
+    return JobMessage(job_id=job["job_id"], user_id=item.user_id, audio_key=item.audio_key,
+                      options=TranscribeOptions(**item.options)), job
 
 
 def _item(client: GrabadoraClient, job_id: str) -> dict:
@@ -64,13 +64,13 @@ def test_a_job_crashed_mid_transcription_resumes_without_repeating_words(
 
     with pytest.raises(Crash):
         process_job(message, worker.ports, transcriber, LIMITS, on_segment=crash_after_two)
-    assert _item(client, job["job_id"])["status"] == "processing"
+    assert _item(client, job["job_id"]).status == "processing"
     # When the job is delivered again
     assert process_job(message, worker.ports, transcriber, LIMITS) is Outcome.COMPLETED
     # Then the stream holds every word exactly once, in order, and the item counts two attempts
     events = list(client.events(job["stream_url"]))
     _assert_clean_stream(events, direct_text(transcriber, path, TranscribeOptions()))
-    assert _item(client, job["job_id"])["attempts"] == 2
+    assert _item(client, job["job_id"]).attempts == 2
     # And a third delivery (say, the message was not deleted in time) changes nothing
     assert process_job(message, worker.ports, transcriber, LIMITS) is Outcome.ALREADY_DONE
     assert list(client.events(job["stream_url"])) == events
@@ -138,7 +138,7 @@ def test_a_completion_whose_answer_was_lost_still_ends_the_stream(
     outcome = process_job(message, ports, transcriber, LIMITS)
     # Then the job is done, and its stream ends with `completed` after every word, once
     assert outcome is Outcome.ALREADY_DONE
-    assert _item(client, job["job_id"])["status"] == "completed"
+    assert _item(client, job["job_id"]).status == "completed"
     assert worker.ports.events.tail(job["job_id"]).terminal == "completed"
     events = list(client.events(job["stream_url"]))
     _assert_clean_stream(events, direct_text(transcriber, path, TranscribeOptions()))
@@ -177,7 +177,7 @@ def test_a_job_that_keeps_crashing_ends_failed_with_a_reason_and_its_message_in_
         w.poll_once()
         time.sleep(0.5)
     item = _item(client, job["job_id"])
-    assert item["status"] == "failed" and item["attempts"] == 3
+    assert item.status == "failed" and item.attempts == 3
     last = list(client.events(job["stream_url"]))[-1]
     assert last.event == "error" and "failed repeatedly" in last.data["detail"]
     assert "CUDA" not in last.data["detail"]  # no internals leak to the user
@@ -194,5 +194,5 @@ def test_a_job_whose_message_died_in_the_dlq_is_marked_failed_by_the_sweep(
     # When an idle worker sweeps the DLQ
     _worker_on(queue, dlq, worker, transcriber).sweep_dead_letters()
     # Then the job is failed with a reason, and its stream ends
-    assert _item(client, job["job_id"])["status"] == "failed"
+    assert _item(client, job["job_id"]).status == "failed"
     assert list(client.events(job["stream_url"]))[-1].event == "error"

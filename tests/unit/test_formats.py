@@ -17,7 +17,7 @@ import srt
 import webvtt
 
 from grabadora.formats import FORMATS, apply_corrections, fold, markdown, plain_text, render
-from grabadora.models import Transcript
+from grabadora.models import JobStatus, Transcript, TranscriptItem
 
 MAX_LINE = 42
 
@@ -50,15 +50,17 @@ def _document(segments: list[dict[str, Any]], *, duration: float | None = None) 
     return transcript.model_dump(mode="json")
 
 
-def _meta(title: str | None = "Entrevista con María", tags: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "transcript_id": "01HZX3TRANSCRIPT0000000000",
-        "title": title,
-        "tags": ["radio", "entrevista"] if tags is None else tags,
-        "created_at": "2024-05-01T10:15:00.000+00:00",
-        "language": "es",
-        "duration": 3725.4,
-    }
+def _meta(title: str | None = "Entrevista con María", tags: list[str] | None = None) -> TranscriptItem:
+    return TranscriptItem(
+        user_id="01HZX3USER000000000000000",
+        transcript_id="01HZX3TRANSCRIPT0000000000",
+        status=JobStatus.COMPLETED,
+        title=title,
+        tags=["radio", "entrevista"] if tags is None else tags,
+        created_at="2024-05-01T10:15:00.000+00:00",
+        language="es",
+        duration=3725.4,
+    )
 
 
 LONG_SPANISH = (

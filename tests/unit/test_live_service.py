@@ -6,30 +6,32 @@ import pytest
 
 from functions.api.routes.live import _check_pcm_type
 from grabadora.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType
-from grabadora.models import LiveMessage, LiveOptions, QualityProfile, StopReason
+from grabadora.models import LiveMessage, LiveOptions, QualityProfile, StopReason, TranscriptItem
 from grabadora.services import live
 from grabadora.settings import Settings
 
 
 class Transcripts:
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict] = {}
+        self.items: dict[tuple[str, str], TranscriptItem] = {}
 
-    def create(self, item: dict) -> None:
-        self.items[(item["user_id"], item["transcript_id"])] = dict(item)
+    def create(self, item: TranscriptItem) -> None:
+        self.items[(item.user_id, item.transcript_id)] = item
 
-    def get(self, user_id: str, transcript_id: str) -> dict:
+    def get(self, user_id: str, transcript_id: str) -> TranscriptItem:
         try:
-            return dict(self.items[(user_id, transcript_id)])
+            return self.items[(user_id, transcript_id)]
         except KeyError:
             raise NotFound("transcript not found") from None
 
-    def request_stop(self, user_id: str, transcript_id: str, frames: int | None) -> dict:
+    def request_stop(self, user_id: str, transcript_id: str, frames: int | None) -> TranscriptItem:
         item = self.items[(user_id, transcript_id)]
-        if item["status"] != "live" or "stop_requested" in item:
+        if item.status != "live" or item.stop_requested is not None:
             raise Conflict("no")
-        item.update(stop_requested="user", **({"frames_total": frames} if frames is not None else {}))
-        return dict(item)
+        item = self.items[(user_id, transcript_id)] = item.model_copy(
+            update={"stop_requested": "user", "frames_total": frames}
+        )
+        return item
 
 
 class Frames:
@@ -123,6 +125,7 @@ def test_frames_after_the_stop_count_and_after_the_end_are_refused() -> None:
     live.put_frame(ports, settings, "u1", live_id, 1, b"\0\0")  # late, but within the count
     with pytest.raises(Conflict, match="after 2 frames"):
         live.put_frame(ports, settings, "u1", live_id, 2, b"\0\0")
-    ports.transcripts.items[("u1", live_id)].update(status="processing", stop_reason="idle")
+    stopped = ports.transcripts.items[("u1", live_id)].model_copy(update={"status": "processing", "stop_reason": "idle"})
+    ports.transcripts.items[("u1", live_id)] = stopped
     with pytest.raises(Conflict, match="no audio arrived"):
         live.put_frame(ports, settings, "u1", live_id, 1, b"\0\0")

@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 
-from functions.stream import relay
+from grabadora.services import event_log as relay
 from grabadora.adapters.doorbell import Doorbell
 from grabadora.models import JobEvent
 

@@ -13,9 +13,9 @@ export type UploadOut = Schemas["UploadOut"];
 // Responses the API declares as plain objects (no response_model) are typed here.
 // Response shapes, generated from the API's OpenAPI schema (npm run gen:api).
 export type TranscriptSummary = Schemas["TranscriptSummary"];
-export type Word = Schemas["WordOut"];
-export type Segment = Schemas["SegmentOut"];
-export type ExportDelivery = Schemas["ExportDelivery"];
+export type Word = Schemas["Word"];
+export type Segment = Schemas["TranscriptSegment"];
+export type ExportDelivery = Schemas["ExportRecord"];
 export type TranscriptDetail = Schemas["TranscriptDetail"];
 export type TranscriptPage = Schemas["TranscriptPage"];
 export type Integrations = Schemas["IntegrationsOut"];

@@ -458,36 +458,39 @@ export interface components {
             /** Username */
             username: string;
         };
-        /** ExportDelivery */
-        ExportDelivery: {
-            /**
-             * Attempts
-             * @default 0
-             */
-            attempts?: number;
-            /** Created At */
-            created_at?: string | null;
-            /** Delivered At */
-            delivered_at?: string | null;
-            destination: components["schemas"]["ExportDestination"];
-            /** Id */
-            id: string;
-            /** Last Error */
-            last_error?: string | null;
-            status: components["schemas"]["ExportStatus"];
-            /** Updated At */
-            updated_at?: string | null;
-            /**
-             * Url
-             * @description the page or card made, once delivered
-             */
-            url?: string | null;
-        };
         /**
          * ExportDestination
          * @enum {string}
          */
         ExportDestination: "notion" | "trello" | "webhook";
+        /**
+         * ExportRecord
+         * @description A delivery as the transcript's owner sees it.
+         */
+        ExportRecord: {
+            /**
+             * Attempts
+             * @default 0
+             */
+            attempts: number;
+            /** Created At */
+            created_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            destination: components["schemas"]["ExportDestination"];
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            status: components["schemas"]["ExportStatus"];
+            /** Updated At */
+            updated_at: string | null;
+            /**
+             * Url
+             * @description the page or card made, once delivered
+             */
+            url: string | null;
+        };
         /**
          * ExportRequest
          * @description `destination` plus per-delivery overrides of the saved integration settings.
@@ -731,29 +734,6 @@ export interface components {
              */
             text: string;
         };
-        /** SegmentOut */
-        SegmentOut: {
-            /**
-             * Edited
-             * @default false
-             */
-            edited?: boolean;
-            /** Id */
-            id: number;
-            /** Speaker */
-            speaker?: string | null;
-            /** T0 */
-            t0: number;
-            /** T1 */
-            t1: number;
-            /** Text */
-            text: string;
-            /**
-             * Words
-             * @description word timings; null with ?words=false
-             */
-            words?: components["schemas"]["WordOut"][] | null;
-        };
         /** SignupRequest */
         SignupRequest: {
             /**
@@ -764,6 +744,11 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * StopReason
+         * @enum {string}
+         */
+        StopReason: "user" | "idle" | "max_seconds" | "quota";
         /** TokenOut */
         TokenOut: {
             /** Access Token */
@@ -843,77 +828,88 @@ export interface components {
              */
             word_timestamps?: boolean;
         };
-        /** TranscriptDetail */
+        /**
+         * TranscriptDetail
+         * @description One transcript: its item's public fields, a presigned audio URL, and (once completed) its
+         *     corrected text and segments.
+         */
         TranscriptDetail: {
             /** Attempts */
-            attempts?: number | null;
+            attempts: number | null;
             /**
              * Audio Url
              * @description presigned GET of the original audio
              */
-            audio_url?: string | null;
+            audio_url: string | null;
             /** Created At */
-            created_at?: string | null;
+            created_at: string | null;
             /**
              * Diarization Error
              * @description why a diarized job came out without speakers
              */
-            diarization_error?: string | null;
+            diarization_error: string | null;
             /** Duration */
-            duration?: number | null;
+            duration: number | null;
             /** Edited At */
-            edited_at?: string | null;
+            edited_at: string | null;
             /** Error */
-            error?: string | null;
+            error: string | null;
             /** Exports */
-            exports: components["schemas"]["ExportDelivery"][];
+            exports: components["schemas"]["ExportRecord"][];
             /** Id */
             id: string;
             /** Language */
-            language?: string | null;
+            language: string | null;
             /** Language Probability */
-            language_probability?: number | null;
+            language_probability: number | null;
             /** Model */
-            model?: string | null;
+            model: string | null;
             /** Options */
-            options?: {
+            options: {
                 [key: string]: unknown;
             } | null;
             /**
              * Preview
              * @description the start of the (corrected) text
              */
-            preview?: string | null;
+            preview: string | null;
             /** Progress */
-            progress?: number | null;
-            /** Quality Profile */
-            quality_profile?: string | null;
+            progress: number | null;
+            quality_profile: components["schemas"]["QualityProfile"] | null;
             /** Segments */
-            segments: components["schemas"]["SegmentOut"][];
+            segments: components["schemas"]["TranscriptSegment"][];
+            /**
+             * Source
+             * @default file
+             * @enum {string}
+             */
+            source: "file" | "live";
             /**
              * Speakers
              * @description speaker labels (S1, S2, ...) when diarized
              */
-            speakers?: string[];
+            speakers: string[];
             status: components["schemas"]["JobStatus"];
+            /** @description live sessions: why the session ended */
+            stop_reason: components["schemas"]["StopReason"] | null;
             /** Tags */
             tags: string[];
             /** Text */
-            text?: string | null;
+            text: string | null;
             /** Title */
-            title?: string | null;
+            title: string | null;
             /** Updated At */
-            updated_at?: string | null;
+            updated_at: string | null;
             /** Usage */
-            usage?: {
-                [key: string]: unknown;
+            usage: {
+                [key: string]: number;
             } | null;
             /**
              * Version
              * @description bumped by every PATCH; send it back with the next PATCH to detect lost updates
              * @default 0
              */
-            version?: number;
+            version: number;
         };
         /** TranscriptPage */
         TranscriptPage: {
@@ -942,36 +938,72 @@ export interface components {
              */
             version?: number | null;
         };
-        /** TranscriptSummary */
+        /**
+         * TranscriptSegment
+         * @description A segment as the library shows it: the user's correction applied.
+         */
+        TranscriptSegment: {
+            /** Avg Logprob */
+            avg_logprob: number | null;
+            /** Compression Ratio */
+            compression_ratio: number | null;
+            /**
+             * Edited
+             * @default false
+             */
+            edited: boolean;
+            /** Id */
+            id: number;
+            /** No Speech Prob */
+            no_speech_prob: number | null;
+            /** Speaker */
+            speaker: string | null;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Temperature */
+            temperature: number | null;
+            /** Text */
+            text: string;
+            /**
+             * Words
+             * @description word timings; null with ?words=false
+             */
+            words: components["schemas"]["Word"][] | null;
+        };
+        /**
+         * TranscriptSummary
+         * @description A transcript as a listing shows it.
+         */
         TranscriptSummary: {
             /** Created At */
-            created_at?: string | null;
+            created_at: string | null;
             /** Duration */
-            duration?: number | null;
+            duration: number | null;
             /** Edited At */
-            edited_at?: string | null;
+            edited_at: string | null;
             /** Error */
-            error?: string | null;
+            error: string | null;
             /** Id */
             id: string;
             /** Language */
-            language?: string | null;
+            language: string | null;
             /**
              * Preview
              * @description the start of the (corrected) text
              */
-            preview?: string | null;
+            preview: string | null;
             /** Progress */
-            progress?: number | null;
-            /** Quality Profile */
-            quality_profile?: string | null;
+            progress: number | null;
+            quality_profile: components["schemas"]["QualityProfile"] | null;
             status: components["schemas"]["JobStatus"];
             /** Tags */
             tags: string[];
             /** Title */
-            title?: string | null;
+            title: string | null;
             /** Updated At */
-            updated_at?: string | null;
+            updated_at: string | null;
         };
         /** TrelloOut */
         TrelloOut: {
@@ -1090,8 +1122,8 @@ export interface components {
             /** Url */
             url?: string | null;
         };
-        /** WordOut */
-        WordOut: {
+        /** Word */
+        Word: {
             /** Probability */
             probability?: number | null;
             /** Speaker */
@@ -1766,7 +1798,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ExportDelivery"];
+                    "application/json": components["schemas"]["ExportRecord"];
                 };
             };
             /** @description No such transcript for this user */

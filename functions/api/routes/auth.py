@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from functions.api.deps import SettingsDep, ThrottleDep, UsersDep
+from functions.common.deps import SettingsDep, ThrottleDep, UsersDep
 from functions.api.schemas import SignupRequest, TokenOut, UserOut
 from grabadora.services import accounts
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from functions.api.deps import CurrentUser, LivePortsDep, SettingsDep
+from functions.common.deps import CurrentUser, LivePortsDep, SettingsDep
 from functions.api.schemas import LiveOut, LiveRequest, LiveStopOut, LiveStopRequest
 from grabadora.errors import PayloadTooLarge, UnsupportedMediaType
 from grabadora.services import live

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.api.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep
+from functions.common.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep
 from functions.api.schemas import ApiKeyOut, ApiKeyRequest, IntegrationsOut, IntegrationsPatch, NewApiKeyOut, UsageOut
 from grabadora.services import api_keys, library
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from functions.api.deps import CurrentUser, PortsDep, SettingsDep
+from functions.common.deps import CurrentUser, PortsDep, SettingsDep
 from functions.api.schemas import JobOut, TranscribeRequest
 from grabadora.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from grabadora.models import TranscribeOptions

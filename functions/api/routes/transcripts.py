@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.api.deps import CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import ExportDelivery, ExportRequest, TranscriptDetail, TranscriptPage, TranscriptPatch
+from functions.common.deps import CurrentUser, LibraryDep, SettingsDep
+from functions.api.schemas import ExportRecord, ExportRequest, TranscriptDetail, TranscriptPage, TranscriptPatch
 from grabadora.errors import InvalidInput
 from grabadora.models import JobStatus
 from grabadora.services import library
@@ -40,12 +40,12 @@ async def get_transcript(
     user: CurrentUser,
     ports: LibraryDep,
     words: Annotated[bool, Query(description="include word timings in each segment")] = True,
-) -> dict:
+) -> TranscriptDetail:
     """Metadata, segments (with corrections, once completed), a presigned audio URL and export history."""
     result = await run_in_threadpool(library.get_transcript, ports, user.user_id, transcript_id)
     if not words:
-        for segment in result["segments"]:
-            segment.pop("words", None)
+        for segment in result.segments:
+            segment.words = None
     return result
 
 
@@ -60,7 +60,7 @@ async def update_transcript(
     user: CurrentUser,
     ports: LibraryDep,
     if_match: Annotated[str | None, Header(max_length=40, description="the transcript's `version`, e.g. \"3\"")] = None,
-) -> dict:
+) -> TranscriptDetail:
     """Change the title or tags, or correct segment texts; downloads and exports use the corrections."""
     expected = body.version
     if expected is None and if_match is not None:
@@ -102,7 +102,7 @@ async def delete_transcript(transcript_id: str, user: CurrentUser, ports: Librar
 
 
 @router.post(
-    "/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND, response_model=ExportDelivery
+    "/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND, response_model=ExportRecord
 )
 async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
     """Queue a delivery to Notion, Trello or the webhook; follow it in the transcript's `exports`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from functions.api.deps import CurrentUser, PortsDep, SettingsDep
+from functions.common.deps import CurrentUser, PortsDep, SettingsDep
 from functions.api.schemas import UploadOut, UploadRequest
 from grabadora.services import jobs
 

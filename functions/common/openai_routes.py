@@ -30,8 +30,8 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from functions.api.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, oauth2_scheme
-from functions.stream.relay import follow_events, pacing
+from functions.common.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, oauth2_scheme
+from grabadora.services.event_log import follow_events, pacing
 from grabadora.errors import GrabadoraError, InvalidInput, PayloadTooLarge
 from grabadora.http_errors import STATUS_BY_ERROR
 from grabadora.languages import language_name
@@ -230,32 +230,32 @@ def _data(payload: dict[str, Any]) -> str:
 def _result(user_id: str, job_id: str, fmt: str, words: bool, task: str) -> Response:
     ports = get_library_ports()
     transcript = library.get_transcript(ports, user_id, job_id)
-    text = transcript["text"] or ""
+    text = transcript.text or ""
     if fmt == "text":
         return PlainTextResponse(text + "\n")
     if fmt in ("srt", "vtt"):
         rendered = library.download(ports, user_id, job_id, fmt)
         return Response(rendered.content, media_type=rendered.media_type)
-    usage = {"type": "duration", "seconds": math.ceil(transcript["duration"] or 0)}
+    usage = {"type": "duration", "seconds": math.ceil(transcript.duration or 0)}
     if fmt == "json":
         return JSONResponse({"text": text, "usage": usage})
     verbose: dict[str, Any] = {
         "task": task,
-        "language": language_name(transcript["language"]),
-        "duration": transcript["duration"],
+        "language": language_name(transcript.language),
+        "duration": transcript.duration,
         "text": text,
         "segments": [
             {
-                "id": s["id"], "seek": 0, "start": s["t0"], "end": s["t1"], "text": s["text"], "tokens": [],
-                "temperature": s.get("temperature") or 0.0, "avg_logprob": s.get("avg_logprob") or 0.0,
-                "compression_ratio": s.get("compression_ratio") or 0.0, "no_speech_prob": s.get("no_speech_prob") or 0.0,
+                "id": s.id, "seek": 0, "start": s.t0, "end": s.t1, "text": s.text, "tokens": [],
+                "temperature": s.temperature or 0.0, "avg_logprob": s.avg_logprob or 0.0,
+                "compression_ratio": s.compression_ratio or 0.0, "no_speech_prob": s.no_speech_prob or 0.0,
             }
-            for s in transcript["segments"]
+            for s in transcript.segments
         ],
         "usage": usage,
     }
     if words:
         verbose["words"] = [
-            {"word": w["text"].strip(), "start": w["t0"], "end": w["t1"]} for s in transcript["segments"] for w in s["words"]
+            {"word": w.text.strip(), "start": w.t0, "end": w.t1} for s in transcript.segments for w in s.words or []
         ]
     return JSONResponse(verbose)
