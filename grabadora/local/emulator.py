@@ -19,7 +19,8 @@ class Emulator:
 
     The server is moto's own (`moto.moto_server`'s app and request handler, as its
     `ThreadedMotoServer` builds it); `wrap` puts WSGI middleware in front of the app, e.g. the
-    gate that `grabadora.local.persistence` snapshots behind.
+    gate that `grabadora.local.persistence` snapshots behind. The tests run it in their own
+    process; `grabadora dev` runs it, with its snapshots, in `grabadora.local.emulator_process`.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, wrap: Callable[[Any], Any] | None = None) -> None:

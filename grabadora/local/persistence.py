@@ -16,6 +16,11 @@ and loads the last snapshot before the emulator serves again (docs/DECISIONS.md,
   size, so a snapshot pickles metadata and items only.
 - `EmulatorPersistence` restores at start, snapshots after changes (at most every second, less
   often when snapshots grow slow) and once more at stop.
+
+A snapshot forks the process it runs in, so that process must have no native thread pools
+(numpy's OpenBLAS, CTranslate2, OpenMP): their pre-fork handlers can deadlock it. `grabadora dev`
+runs the emulator and this module in a process of their own (`grabadora.local.emulator_process`),
+and `save` refuses to fork where one of those libraries was imported.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import os
 import pickle
 import re
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -66,6 +72,10 @@ _READS = frozenset(
     }
 )
 _RECEIVE = "AmazonSQS.ReceiveMessage"
+
+# Libraries that start native thread pools (numpy's OpenBLAS, CTranslate2, OpenMP, FFmpeg's):
+# a process that imported one is never forked.
+NATIVE_POOL_MODULES = ("numpy", "ctranslate2", "faster_whisper", "torch", "onnxruntime", "av")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -262,10 +272,10 @@ def _install(state: dict[str, Any]) -> None:
 
 
 def _release_messages(state: dict[str, Any]) -> int:
-    """Messages received by the process that stopped are visible again at once.
+    """Messages received by the stack that stopped are visible again at once.
 
-    Its worker and exporter were threads of that process, so nobody is working on them any
-    more; waiting out their visibility timeout (up to `GRABADORA_VISIBILITY_TIMEOUT_SECONDS`
+    Its worker and exporter were threads of `grabadora dev`, which stopped with it, so nobody
+    is working on them any more; waiting out their visibility timeout (up to `GRABADORA_VISIBILITY_TIMEOUT_SECONDS`
     after the last extension) would only leave a job "processing" for that long. Receive
     counts are kept, so a job that kills the process every time still reaches its DLQ.
     """
@@ -581,7 +591,10 @@ class EmulatorPersistence:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the background snapshots and save once more (the emulator must still be up)."""
+        """Stop the background snapshots, save once more and release the folder.
+
+        The emulator need not serve any more (it had better not: a request after this is lost).
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -598,8 +611,18 @@ class EmulatorPersistence:
         pickling, the object bodies and the commit happen in the child while the emulator
         serves on, as Redis's BGSAVE does. The child holds the folder's lock as the parent
         does, so a stack restarted after a `kill -9` waits for it to finish.
+
+        Only a process without native thread pools is forked: `StateError` where one of
+        `NATIVE_POOL_MODULES` was imported (run the emulator in `grabadora.local.emulator_process`).
         """
         assert self.gate is not None, "wrap() the emulator's app first"
+        loaded = [m for m in NATIVE_POOL_MODULES if m in sys.modules]
+        if loaded:
+            raise StateError(
+                f"not forking a process that imported {', '.join(loaded)}: the pre-fork handlers of "
+                "their native thread pools can deadlock it; run the emulator in "
+                "grabadora.local.emulator_process"
+            )
         import moto
         from moto.s3.models import FakeKey  # noqa: F401 - imported before the fork, not in the child
 
@@ -647,13 +670,13 @@ class EmulatorPersistence:
 def _snapshot_child(store: StateStore, header: dict[str, Any], state: dict[str, Any]) -> None:
     """The forked child: write the snapshot and exit, touching nothing another thread may hold.
 
-    Only this thread exists in the child; a lock another thread held at the fork stays held,
-    so the child logs nothing and prints nothing (errors go to fd 2 directly) and imports
-    nothing new.
+    Only this thread exists in the child; a lock another of the emulator's threads (a request
+    being read or answered outside the gate) held at the fork stays held, so the child logs
+    nothing and prints nothing (errors go to fd 2 directly) and imports nothing new.
     """
     code = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; finish
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C to the process group; finish
         gc.disable()
         payload, bodies, named = dump_state(state, store.object_names())
         store.write_objects(bodies)

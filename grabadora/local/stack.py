@@ -1,4 +1,9 @@
-"""`grabadora dev`: emulator, resources, worker and server in one process; Ctrl-C stops it all."""
+"""`grabadora dev`: resources, worker and server in one process, the emulator in a child of it.
+
+The emulator (moto and its snapshots) runs in `grabadora.local.emulator_process`: a snapshot
+forks the process it runs in, and this one runs native thread pools (faster-whisper's, numpy's)
+that make forking it unsafe. Ctrl-C stops it all, the emulator last.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from pathlib import Path
 import uvicorn
 
 from grabadora import aws
-from grabadora.local.emulator import Emulator, use_emulator_credentials
-from grabadora.local.persistence import EmulatorPersistence
+from grabadora.local.emulator import use_emulator_credentials
+from grabadora.local.emulator_process import EmulatorProcess, EmulatorStartError
 from grabadora.local.provision import provision
 from grabadora.process import freeze_startup_objects
 from grabadora.resources import build_resources
@@ -43,9 +48,10 @@ def embedded_emulator_defaults() -> None:
     """Settings for a stack on the embedded emulator, unless the user set them.
 
     moto takes iot-data publishes but has no broker: nobody can subscribe to the topic here,
-    while each event's publish is an emulator request served in this process (~190 per 70 s
-    job; 1.14x -> 1.09x of faster-whisper's time side by side, docs/BENCHMARKS.md). The
-    integration tests cover publishing; GRABADORA_IOT_PUBLISH=true turns it on.
+    while each event's publish is an emulator request (~190 per 70 s job; 1.14x -> 1.09x of
+    faster-whisper's time side by side when the emulator ran in this process,
+    docs/BENCHMARKS.md). The integration tests cover publishing; GRABADORA_IOT_PUBLISH=true
+    turns it on.
     """
     os.environ.setdefault("GRABADORA_IOT_PUBLISH", "false")
 
@@ -67,34 +73,36 @@ class DevStack:
             os.environ.setdefault("GRABADORA_RELAY_POLL_MAX_SECONDS", "1.0")
         get_settings.cache_clear()
         self.with_worker = with_worker
-        self.emulator: Emulator | None = None
-        self.persistence: EmulatorPersistence | None = None
+        self.emulator: EmulatorProcess | None = None
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
         self._exporter_thread: threading.Thread | None = None
 
+    def launch_emulator(self) -> None:
+        """Start the emulator's process, unless an AWS endpoint is configured; returns at once."""
+        settings = get_settings()
+        if settings.aws_endpoint_url is None and self.emulator is None:
+            use_emulator_credentials()
+            self.emulator = EmulatorProcess(
+                "127.0.0.1", settings.emulator_port, Path(settings.data_dir).expanduser() / "emulator"
+            )
+            self.emulator.launch()
+
     def start_backend(self) -> str:
         """Start (or reach) the AWS endpoint and provision; returns the endpoint URL."""
-        settings = get_settings()
-        endpoint = settings.aws_endpoint_url
+        self.launch_emulator()
+        endpoint = get_settings().aws_endpoint_url
         if endpoint is None:
-            use_emulator_credentials()
-            # The last snapshot is loaded before the emulator serves; provisioning then finds
+            assert self.emulator is not None
+            # The emulator answers once it has loaded the last snapshot; provisioning then finds
             # the tables, queues and bucket there and keeps them.
-            self.persistence = EmulatorPersistence(
-                Path(settings.data_dir).expanduser() / "emulator", build_resources(settings)
-            )
-            self.emulator = Emulator(host="127.0.0.1", port=settings.emulator_port, wrap=self.persistence.wrap)
-            self.persistence.restore()
-            endpoint = self.emulator.start()
+            endpoint = self.emulator.wait_ready()
             os.environ["GRABADORA_AWS_ENDPOINT_URL"] = endpoint
             embedded_emulator_defaults()
             get_settings.cache_clear()
             aws.reset_clients()
         settings = get_settings()
         provision(build_resources(settings), settings.region)
-        if self.persistence is not None:
-            self.persistence.start()
         return endpoint
 
     def start_worker(self) -> None:
@@ -115,29 +123,36 @@ class DevStack:
 
     def serve(self) -> None:
         """Run until Ctrl-C, then stop the worker and the emulator."""
-        from grabadora.local.server import create_local_app
-
         settings = get_settings()
-        endpoint = self.start_backend()
-        if self.with_worker:
-            self.start_worker()
-        self.start_exporter()
-        config = uvicorn.Config(
-            create_local_app(),
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            timeout_graceful_shutdown=3,
-        )
-        server = uvicorn.Server(config)
-        logging.getLogger("uvicorn.access").addFilter(RedactTokens())
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        # With or without a worker: the emulator, the apps and what provisioning loaded (boto3's
-        # and moto's service models) live as long as the process, so full collections skip them.
-        freeze_startup_objects()
-        print(f"Grabadora is running at http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
-        print(f"AWS endpoint: {endpoint}", flush=True)
+        # The emulator's process starts first (before this process loads any native library)
+        # and comes up while this one imports the apps and the worker.
+        self.launch_emulator()
         try:
+            from grabadora.local.server import create_local_app
+
+            if self.with_worker:
+                import gpu_container.worker  # noqa: F401 - faster-whisper's imports, meanwhile
+            try:
+                endpoint = self.start_backend()
+            except EmulatorStartError as e:
+                raise SystemExit(f"grabadora dev: {e}") from None
+            if self.with_worker:
+                self.start_worker()
+            self.start_exporter()
+            config = uvicorn.Config(
+                create_local_app(),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                timeout_graceful_shutdown=3,
+            )
+            server = uvicorn.Server(config)
+            logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+            # With or without a worker: the apps and what provisioning loaded (boto3's service
+            # models) live as long as the process, so full collections skip them.
+            freeze_startup_objects()
+            print(f"Grabadora is running at http://{settings.host}:{settings.port}  (API docs: /docs)", flush=True)
+            print(f"AWS endpoint: {endpoint}", flush=True)
             server.run()
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down; we are done too
@@ -151,7 +166,5 @@ class DevStack:
             self._worker_thread.join(timeout=5)
         if self._exporter_thread is not None:
             self._exporter_thread.join(timeout=5)
-        if self.persistence is not None:
-            self.persistence.stop()  # the last snapshot, once nothing writes any more
         if self.emulator is not None:
-            self.emulator.stop()
+            self.emulator.stop()  # its last snapshot, once nothing here writes any more

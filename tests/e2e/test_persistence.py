@@ -1,15 +1,26 @@
-"""`grabadora dev` keeps its library across Ctrl-C, `kill -9` and restarts (its data folder)."""
+"""`grabadora dev` keeps its library across Ctrl-C, `kill -9` and restarts (its data folder).
+
+Its emulator runs in a child process (grabadora/local/emulator_process.py) that loads no native
+thread pool, so the snapshots' forks cannot deadlock on one, and that ends with its parent.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
 from grabadora.client import GrabadoraClient
+from grabadora.local.emulator import EMULATOR_CREDENTIALS
+from grabadora.local.emulator_process import EmulatorProcess, EmulatorStartError
 from tests.e2e.conftest import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +35,53 @@ def wait_for_a_snapshot(data_dir: Path, timeout: float = 20.0) -> None:
     while not (state.exists() and state.stat().st_mtime > now + 0.05):
         assert time.monotonic() < deadline, "no snapshot within 20 s of the last change"
         time.sleep(0.1)
+
+
+# Native libraries that run thread pools with pre-fork handlers: numpy's OpenBLAS,
+# CTranslate2, OpenMP (GNU or Intel), MKL, oneDNN.
+NATIVE_POOLS = re.compile(r"openblas|libctranslate2|libgomp|libiomp|libmkl|dnnl|_multiarray_umath")
+
+
+def listening_pid(port: int) -> int:
+    """The process that listens on 127.0.0.1:`port`, found through /proc (Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(fd) in inodes:
+                return int(fd.parent.parent.name)
+        except OSError:
+            continue
+    raise AssertionError(f"nobody listens on port {port}")
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie nobody has reaped yet has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until_gone(pid: int, timeout: float) -> float:
+    started = time.monotonic()
+    while alive(pid):
+        assert time.monotonic() - started < timeout, f"process {pid} still runs {timeout:.0f} s later"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def native_pools(pid: int) -> set[str]:
+    return set(NATIVE_POOLS.findall(Path(f"/proc/{pid}/maps").read_text()))
 
 
 def start(tmp_path: Path, data_dir: Path) -> Stack:
@@ -46,7 +104,12 @@ def test_a_library_survives_kill_9_and_a_restart(tmp_path: Path, audio_dir: Path
     audio = (audio_dir / "fw_jfk.flac").read_bytes()
     # Given a user with a finished transcript, integration settings and an API key
     stack = start(tmp_path, data_dir)
+    emulator_pid = listening_pid(int(stack.aws_endpoint.rsplit(":", 1)[1]))
     try:
+        # (whose emulator is a child process that loaded none of the worker's thread pools)
+        assert emulator_pid != stack.process.pid and parent_of(emulator_pid) == stack.process.pid
+        assert native_pools(emulator_pid) == set(), native_pools(emulator_pid)
+        assert {"libctranslate2", "openblas"} <= native_pools(stack.process.pid)  # the check can see them
         email = "persiste@example.com"
         client = GrabadoraClient(stack.url)
         client.signup(email, PASSWORD)
@@ -61,11 +124,13 @@ def test_a_library_survives_kill_9_and_a_restart(tmp_path: Path, audio_dir: Path
     finally:
         # When the process is killed with no chance to clean up
         kill_9(stack)
+    # Then its emulator does not outlive it (it takes a last snapshot and exits)
+    wait_until_gone(emulator_pid, timeout=10)
 
     # And started again on the same data folder
     stack = start(tmp_path, data_dir)
     try:
-        # Then the same password signs in and the transcript is listed, whole
+        # the same password signs in and the transcript is listed, whole
         client = signed_in(stack, email)
         listed = client.list_transcripts()["items"]
         assert [t["id"] for t in listed] == [job["job_id"]]
@@ -122,7 +187,8 @@ def test_a_job_running_at_kill_9_finishes_after_restart_and_ctrl_c_keeps_it(tmp_
         wait_for_a_snapshot(data_dir)
         assert client.get_transcript(job["job_id"])["status"] == "processing"
     finally:
-        # When the process dies mid-job
+        # When the process dies mid-job (and is started again at once, its emulator perhaps
+        # still writing its last snapshot)
         kill_9(stack)
 
     # Then after a restart the job resumes and its stream ends, within a bounded time
@@ -154,3 +220,109 @@ def test_a_job_running_at_kill_9_finishes_after_restart_and_ctrl_c_keeps_it(tmp_
     finally:
         stop_stack(stack)
     assert stack.process.returncode == 0, stack.log.read_text()[-2000:]
+
+
+# --- the emulator's process, without the rest of the stack ---------------------------------------
+
+PARENT = """
+import sys, time
+from pathlib import Path
+from grabadora.local.emulator_process import EmulatorProcess
+emulator = EmulatorProcess(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]))
+print(emulator.start(), emulator.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _table(endpoint: str):  # noqa: ANN202 - a boto3 client
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+    if "t" not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        )
+    return dynamodb
+
+
+def _get(dynamodb, key: str) -> str | None:  # noqa: ANN001
+    item = dynamodb.get_item(TableName="t", Key={"k": {"S": key}}).get("Item")
+    return item["v"]["S"] if item else None
+
+
+def test_the_emulator_process_loads_no_thread_pool_and_keeps_its_state_at_sigterm(tmp_path: Path) -> None:
+    import numpy  # noqa: F401 - this process has OpenBLAS's threads; the emulator's must not
+
+    assert "openblas" in native_pools(os.getpid())
+    emulator = EmulatorProcess(data_dir=tmp_path / "emulator")
+    dynamodb = _table(emulator.start())
+    try:
+        assert emulator.pid != os.getpid() and native_pools(emulator.pid) == set()
+        before = time.time()
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "a"}, "v": {"S": "uno"}})
+        state = tmp_path / "emulator" / "state"
+        while not (state.exists() and state.stat().st_mtime > before):  # a fork happened in it
+            assert time.time() - before < 20, "no snapshot within 20 s"
+            time.sleep(0.05)
+        assert native_pools(emulator.pid) == set()
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "b"}, "v": {"S": "dos"}})
+    finally:
+        assert emulator.stop() == 0  # the last snapshot keeps "b"
+    again = EmulatorProcess(data_dir=tmp_path / "emulator")
+    dynamodb = _table(again.start())
+    try:
+        assert (_get(dynamodb, "a"), _get(dynamodb, "b")) == ("uno", "dos")
+    finally:
+        assert again.stop() == 0
+
+
+def test_the_emulator_process_ends_with_its_parent_and_a_restart_at_once_finds_the_last_change(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    # Given an emulator started by a process that is then killed with SIGKILL
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(tmp_path / "emulator"), str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        endpoint, pid = parent.stdout.readline().split()  # type: ignore[union-attr]
+        dynamodb = _table(endpoint)
+        dynamodb.put_item(TableName="t", Item={"k": {"S": "a"}, "v": {"S": "antes"}})
+    finally:
+        parent.kill()
+        parent.wait()
+    # When a new one starts at once on the same folder and port
+    started = time.monotonic()
+    again = EmulatorProcess(data_dir=tmp_path / "emulator", port=port)
+    dynamodb = _table(again.start())
+    try:
+        # Then the orphan took its last snapshot and exited, and the new one serves it
+        assert time.monotonic() - started < 10
+        wait_until_gone(int(pid), timeout=5)
+        assert _get(dynamodb, "a") == "antes"
+    finally:
+        assert again.stop() == 0
+
+
+def test_an_emulator_that_cannot_start_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "emulator"
+    folder.mkdir()
+    (folder / "state").write_bytes(b"not a state")
+    with pytest.raises(EmulatorStartError, match="not a Grabadora emulator state file"):
+        EmulatorProcess(data_dir=folder).start()
+    assert (folder / "state").read_bytes() == b"not a state"

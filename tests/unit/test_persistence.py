@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from grabadora.local.persistence import (
+    NATIVE_POOL_MODULES,
+    EmulatorPersistence,
     RequestGate,
     StateError,
     StateStore,
@@ -179,3 +183,20 @@ def test_a_long_poll_waits_outside_the_gate_and_wakes_on_a_send() -> None:
     assert time.monotonic() - started < 1.5
     assert json.loads(result[0])["Messages"] == [{"Body": "job"}]
     assert all(json.loads(c or "{}").get("WaitTimeSeconds", 0) == 0 for c in calls)
+
+
+def test_a_process_that_imported_a_native_thread_pool_is_never_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # numpy's OpenBLAS joins its workers in a pre-fork handler: forking `grabadora dev`'s
+    # process deadlocked it (GIL held). Snapshots run in grabadora.local.emulator_process.
+    persistence = EmulatorPersistence(tmp_path, build_resources(Settings(_env_file=None)))
+    persistence.wrap(_app([], threading.Event()))
+    forks: list[int] = []
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)
+    for module in NATIVE_POOL_MODULES:
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, module, object())
+            with pytest.raises(StateError, match=rf"imported (.*, )?{module}(, .*)?: .*emulator_process"):
+                persistence.save()
+    assert forks == [] and not persistence.store.state_path.exists()
