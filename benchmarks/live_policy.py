@@ -178,11 +178,14 @@ def main(argv: list[str] | None = None) -> int:
             round(wer(reference, whole_text, norm_lang) * 100, 1) if reference and whole_text else None
         ),
         "wer_vs_whole_file": round(wer(whole_text, live_text, norm_lang) * 100, 1) if whole_text else None,
+        "live_text": live_text,
+        "whole_text": whole_text,
     }
     print("\n".join(machine_lines()))
     print(f"- command: `{command_line()}`")
     for k, v in figures.items():
-        print(f"- {k}: {v}")
+        if k not in ("live_text", "whole_text"):
+            print(f"- {k}: {v}")
     print(f"- live text: {live_text[:300]}{'…' if len(live_text) > 300 else ''}")
     if args.json:
         args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n")

@@ -28,7 +28,9 @@ _SENTENCE_END = re.compile(r"[.!?…。！？][\"'»”)\]]*$")
 _NOT_WORD = re.compile(r"[^\w]+")
 _LOOP_RATIO = 2.4  # Whisper's own compression-ratio threshold for repetitive output
 _MIN_VIEW_S = 1.0  # below this Whisper mostly guesses ("S S S…")
-_FINAL_MIN_PROBABILITY = 0.2  # fw_jfk.flac ends in a hallucinated " Thank you." at 0.18; a real last word can score 0.3
+# fw_jfk.flac once ended in a hallucinated " Thank you." at 0.18, after the speech; a real last word
+# can score 0.15-0.4, so finish() drops an unsure word only where VAD hears no speech under it.
+_FINAL_MIN_PROBABILITY = 0.2
 _SILENCE_CUT_S = 3.0  # silence longer than this after the last speech is cut from the buffer
 
 
@@ -64,6 +66,11 @@ class LiveTuning:
     max_advance_s: float = 3.0
     # Do not decode less new audio than this; the step returns nothing new instead.
     min_new_audio_s: float = 0.1
+    # A tentative word whose end is this far behind the audio is confirmed from the latest decode
+    # even without agreement: hypotheses that keep disagreeing on one word block everything after it.
+    force_after_s: float | None = 4.0
+    # Beam for the decode at finish() that settles the last words (None: the session's beam).
+    final_beam_size: int | None = 5
     # Timestamp tokens give segment ends to cut at; without them, cuts use punctuation only.
     without_timestamps: bool = False
     temperature: float = 0.0
@@ -93,6 +100,7 @@ class LocalAgreement:
     _OVERLAP_S = 0.1
     _NGRAM_NEAR_S = 1.0
     _NGRAM_MAX = 5
+    _ONE_WORD_NEAR_S = 0.35
 
     def __init__(self, confirmed: Sequence[Word] = ()) -> None:
         self._recent: deque[Word] = deque(confirmed, maxlen=64)
@@ -114,16 +122,38 @@ class LocalAgreement:
         return list(self._recent)
 
     def _fresh(self, words: Sequence[Word]) -> list[Word]:
-        """The hypothesis without the words that are already confirmed."""
-        fresh = [w for w in words if _key(w.text) and w.t0 > self._until - self._OVERLAP_S]
-        if fresh and self._recent and abs(fresh[0].t0 - self._until) < self._NGRAM_NEAR_S:
-            # A confirmed word whose new timing drifted past the tolerance: drop the longest head of
-            # up to 5 words that repeats the confirmed tail.
-            recent = [_key(w.text) for w in self._recent]
-            for n in range(min(len(recent), len(fresh), self._NGRAM_MAX), 0, -1):
-                if recent[-n:] == [_key(w.text) for w in fresh[:n]]:
-                    fresh = fresh[n:]
+        """The hypothesis without the words that are already confirmed.
+
+        The buffer still holds confirmed audio, so a decode repeats the confirmed tail. Found by
+        its words (up to 5, ending near the confirmed end) it is cut exactly; only without such a
+        match do times decide. Times alone lose words: a decode that ends "blancasinas" at 2.90 s
+        is confirmed, the next starts "de" at 2.74 s, before the confirmed end.
+        """
+        words = [w for w in words if _key(w.text)]
+        recent = [_key(w.text) for w in self._recent]
+        keys = [_key(w.text) for w in words]
+        best: tuple[int, float, int] | None = None
+        for i, w in enumerate(words):
+            near = abs(w.t1 - self._until)
+            for n in range(min(len(recent), i + 1, self._NGRAM_MAX), 0, -1):
+                # One word matching alone is weak evidence ("de", "y"): it must end where the confirmed end is.
+                tolerance = self._NGRAM_NEAR_S if n > 1 else self._ONE_WORD_NEAR_S
+                if near < tolerance and keys[i - n + 1 : i + 1] == recent[-n:]:
+                    if best is None or (n, -near) > best[:2]:
+                        best = (n, -near, i)
                     break
+        if best is not None:
+            return words[best[2] + 1 :]
+        fresh = []
+        for w, key in zip(words, keys, strict=True):
+            if w.t0 > self._until - self._OVERLAP_S:
+                fresh.append(w)
+            elif w.t1 > self._until + self._OVERLAP_S and recent and key != recent[-1] and key.startswith(recent[-1]):
+                # Whisper glued the last confirmed word to the next ("pocas" + "istencias" written
+                # "pocasistencias"): keep the new part, or the next word would be lost.
+                rest = _split_after(w.text, recent[-1])
+                if rest:
+                    fresh.append(w.model_copy(update={"text": rest, "t0": max(w.t0, self._until)}))
         return fresh
 
     def _confirm(self, words: Sequence[Word]) -> list[Word]:
@@ -138,16 +168,22 @@ class LocalAgreement:
             self._until = t1
         return out
 
-    def insert(self, words: Sequence[Word], horizon: float = float("inf")) -> StreamStep:
+    def insert(
+        self, words: Sequence[Word], horizon: float = float("inf"), force_before: float = float("-inf")
+    ) -> StreamStep:
         """Apply one hypothesis (absolute times): confirm the agreed prefix, keep the rest tentative.
 
         Words ending after `horizon` stay tentative even when agreed on (too little audio after them).
+        Words ending before `force_before` are confirmed as this hypothesis has them, agreed or not:
+        their audio is old, and waiting for two decodes to agree has taken too long.
         """
         fresh = self._fresh(words)
         agreed = 0
         for old, new in zip(self._previous, fresh, strict=False):
             if _key(old.text) != _key(new.text) or new.t1 > horizon:
                 break
+            agreed += 1
+        while agreed < len(fresh) and fresh[agreed].t1 <= min(force_before, horizon):
             agreed += 1
         # The newer decode saw more audio: its spelling and timings of the agreed words win.
         confirmed = self._confirm(fresh[:agreed])
@@ -164,10 +200,17 @@ class LocalAgreement:
         self._previous = self._previous[n:]
         return confirmed
 
-    def flush(self, min_probability: float = 0.0) -> list[Word]:
-        """Confirm the whole tentative tail (end of stream), cut before a first word below `min_probability`."""
+    def flush(self, min_probability: float = 0.0, speech: Sequence[tuple[float, float]] | None = None) -> list[Word]:
+        """Confirm the whole tentative tail (end of stream), cut before a first word that is below
+        `min_probability` and, when `speech` (absolute spans) is given, lies mostly outside speech.
+
+        A real last word is often unsure (0.2-0.4 for a mumbled "asistencia"); a hallucinated
+        "Thank you." after the speech is unsure and over silence.
+        """
         n = 0
-        while n < len(self._previous) and (self._previous[n].probability or 1.0) >= min_probability:
+        for w in self._previous:
+            if (w.probability or 1.0) < min_probability and (speech is None or _speech_share(w, speech) < 0.5):
+                break
             n += 1
         confirmed = self._confirm(self._previous[:n])
         self._previous = []
@@ -175,6 +218,24 @@ class LocalAgreement:
 
     def drop_tentative(self) -> None:
         self._previous = []
+
+
+def _speech_share(word: Word, speech: Sequence[tuple[float, float]]) -> float:
+    """The share of the word's time that VAD calls speech (for a zero-length word: 1 if inside)."""
+    if word.t1 <= word.t0:
+        return float(any(a <= word.t0 <= b for a, b in speech))
+    inside = sum(max(0.0, min(b, word.t1) - max(a, word.t0)) for a, b in speech)
+    return inside / (word.t1 - word.t0)
+
+
+def _split_after(text: str, key: str) -> str:
+    """`text` without its leading word characters that spell `key` (case-insensitive): the glued part."""
+    seen, i = "", 0
+    while i < len(text) and seen != key:
+        if _key(text[i]):
+            seen += text[i].casefold()
+        i += 1
+    return text[i:] if seen == key else ""
 
 
 def words_to_segments(words: Sequence[Word], *, pause_s: float = 1.0, max_s: float = 30.0) -> list[Segment]:
@@ -246,6 +307,7 @@ class LiveTranscriber:
         self._decoded_until = 0.0  # absolute end of the audio the last decode saw
         self._last = _Decode()
         self._pauses: list[float] = []  # ends of speech before pauses, all confirmed: cut points
+        self._speech: list[tuple[float, float]] = []  # VAD speech of the last decoded view (absolute)
 
     @property
     def language(self) -> str | None:
@@ -301,6 +363,7 @@ class LiveTranscriber:
 
         speech = _speech(view) if t.vad else [(0.0, view.size / SAMPLE_RATE)]
         speech_end = self._offset + speech[-1][1] if speech else self._offset
+        self._speech = [(self._offset + a, self._offset + b) for a, b in speech]
         pause = t.pause_s if t.pause_s is not None else t.trim_s
         if not speech or (t.vad and previous_end - speech_end >= pause and not self._agreement.tentative):
             # Nothing new said since the last decode: decoding silence again would only cost, and
@@ -311,10 +374,12 @@ class LiveTranscriber:
         if self._language is None and sum(b - a for a, b in speech) >= t.language_detect_s:
             self._detect_language(view, speech)
 
-        self._last = self._decode(view, speech[-1][1])
+        beam = t.final_beam_size if final and t.final_beam_size else self._beam_size
+        self._last = self._decode(view, speech, beam)
         # Two decodes of the first second or two agree on guesses ("La harina" for "Las arenas"):
         # a word is confirmed only once the model has heard some audio after it.
-        result = self._agreement.insert(self._last.words, horizon=view_end - t.right_context_s)
+        force = view_end - t.force_after_s if t.force_after_s is not None else float("-inf")
+        result = self._agreement.insert(self._last.words, horizon=view_end - t.right_context_s, force_before=force)
         confirmed = list(result.confirmed)
         if t.pause_s is not None and view_end - speech_end >= t.pause_s:
             # The speech before the pause is heard whole: confirm it now rather than a step later;
@@ -334,21 +399,23 @@ class LiveTranscriber:
             confirmed += self._step(final=True).confirmed
             if self._decoded_until <= before:
                 break
-        # What only the last decode heard, at the very end and unsure, is Whisper's "Thank you."/"Gracias."
-        confirmed += self._agreement.flush(_FINAL_MIN_PROBABILITY)
+        # What only the last decode heard, unsure and over silence, is Whisper's "Thank you."/"Gracias.";
+        # an unsure word over speech is a real one ("asistencia" at 0.4).
+        confirmed += self._agreement.flush(_FINAL_MIN_PROBABILITY, self._speech if self._tuning.vad else None)
         self._cut(self._offset + self._buffer.size / SAMPLE_RATE)
         return StreamStep(confirmed=confirmed, tentative=[])
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _decode(self, view: np.ndarray, speech_end: float) -> _Decode:
+    def _decode(self, view: np.ndarray, speech: list[tuple[float, float]], beam_size: int) -> _Decode:
         t = self._tuning
         seconds = view.size / SAMPLE_RATE
+        speech_start, speech_end = speech[0][0], speech[-1][1]
         segments, _info = self._model.transcribe(
             view,
             language=self._language,
             task=self._task,
-            beam_size=self._beam_size,
+            beam_size=beam_size,
             best_of=1,
             temperature=t.temperature,
             word_timestamps=True,
@@ -372,6 +439,8 @@ class LiveTranscriber:
                 # up with no duration at the very end, where the audio stops mid-word.
                 if t0 > self._offset + speech_end + 0.1 or (t1 - t0 < 0.02 and t0 > limit - 1.0):
                     return decode
+                if t1 <= self._offset + speech_start:
+                    continue  # heard before any speech (" y" over the first second's silence)
                 word = Word(text=w.word, t0=round(t0, 3), t1=round(t1, 3), probability=round(w.probability, 4))
                 decode.words.append(word)
         return decode

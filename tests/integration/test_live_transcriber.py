@@ -87,3 +87,34 @@ def test_resuming_halfway_re_confirms_nothing_and_loses_nothing(model, jfk, refe
     _assert_in_order(words)
     text = "".join(w.text for w in words)
     assert wer(reference, text, "en") <= MAX_WER, text
+
+
+@pytest.fixture(scope="module")
+def base_model():
+    from faster_whisper import WhisperModel
+
+    from gpu_container.model_store import resolve_model
+
+    return WhisperModel(str(resolve_model("base")), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+def test_the_last_word_survives_stop_and_nothing_is_shown_before_the_speech(base_model, audio_dir) -> None:
+    """pv_leopard_test_es.wav: speech from 0.86 s to 7.7 s; "asistencia" (6.7-7.6 s) is said last and
+    decoded unsure. It used to be dropped at finish (or lost as "pocasistencias" straddling the
+    confirmed "pocas"), and a " y" at 0.0-0.66 s was shown before anyone spoke."""
+    from faster_whisper import decode_audio
+
+    from gpu_container.streaming import LiveTranscriber
+
+    audio = decode_audio(str(audio_dir / "pv_leopard_test_es.wav"), sampling_rate=SAMPLE_RATE)
+    live = LiveTranscriber(base_model, language="es")
+    shown, confirmed = [], []
+    for i in range(0, audio.size, FRAME):
+        live.feed(audio[i : i + FRAME])
+        step = live.step()
+        shown += step.confirmed + step.tentative
+        confirmed += step.confirmed
+    confirmed += live.finish().confirmed
+    assert all(w.t1 > 0.86 for w in shown), shown[:2]
+    _assert_in_order(confirmed)
+    assert confirmed[-1].t1 > 7.0, confirmed[-3:]  # the word said last is there

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from types import SimpleNamespace
+
+from gpu_container import streaming
 from gpu_container.streaming import LiveTranscriber, LocalAgreement, StreamStep, _resume_point, words_to_segments
 from grabadora.models import Word
 
@@ -73,6 +76,53 @@ def test_confirmed_times_are_monotonic_even_when_alignment_jitters_back() -> Non
         assert earlier.t1 <= later.t0 <= later.t1
 
 
+def test_a_next_word_aligned_before_the_confirmed_end_is_not_lost() -> None:
+    # pv_leopard_test_es.wav: "blancasinas" was confirmed ending at 2.90 s; the next decode ends it
+    # at 2.74 and starts "de" there, 0.16 s before the confirmed end. Times alone dropped "de".
+    la = LocalAgreement()
+    la.insert([*_words("las arenas son"), Word(text=" blancasinas", t0=1.5, t1=2.9)])
+    la.insert([*_words("las arenas son"), Word(text=" blancasinas", t0=1.5, t1=2.9), *_words("de", start=3.0)])
+    assert la.confirmed_until == 2.9
+    blancasinas = Word(text=" blancasinas", t0=1.5, t1=2.74)
+    hypothesis = [*_words("las arenas son"), blancasinas, *_words("de grano", start=2.74)]
+    confirmed = la.insert(hypothesis).confirmed
+    confirmed += la.insert([*hypothesis, *_words("medio", start=3.74)]).confirmed
+    assert _text(confirmed) == "de grano"
+    assert confirmed[0].t0 >= 2.9
+
+
+def test_a_word_that_whisper_glued_to_the_confirmed_one_keeps_its_new_part() -> None:
+    # "muy pocas" confirmed; the last decode writes "pocasistencias" (no space token between them).
+    la = LocalAgreement(_words("muy pocas", start=5.9, step=0.43))  # ends 6.76
+    la.insert([*_words("muy", start=5.9, step=0.42), Word(text=" pocasistencias", t0=6.32, t1=7.0)])
+    assert [w.text for w in la.tentative] == ["istencias"]
+    assert la.tentative[0].t0 == pytest.approx(6.76)
+    assert _text(la.flush()) == "istencias"
+
+
+def test_a_one_word_match_far_from_the_confirmed_end_is_not_taken_for_the_confirmed_word() -> None:
+    la = LocalAgreement(_words("vino de"))  # "de" ends at 1.0
+    # This decode lost the confirmed "de"; the "de" at 1.5-1.6 is a new one and must stay.
+    step = la.insert([Word(text=" lejos", t0=1.0, t1=1.5), Word(text=" de", t0=1.5, t1=1.6)])
+    assert _text(step.tentative) == "lejos de"
+
+
+def test_old_words_are_confirmed_even_while_hypotheses_keep_disagreeing_on_the_first_one() -> None:
+    # aeneas: "hubedad refedirte" / "hubed a referirte" / "Ube de referirte" held 19 words back.
+    la = LocalAgreement()
+    rest = _words("de referirte la historia", start=0.5)
+
+    def step(head: str, n: int, view_end: float) -> list[Word]:
+        hypothesis = [Word(text=f" {head}", t0=0.0, t1=0.5), *rest[:n]]
+        return la.insert(hypothesis, horizon=view_end - 1.0, force_before=view_end - 4.0).confirmed
+
+    assert step("hubedad", 1, 3.0) == []
+    assert step("hubed", 2, 3.5) == []  # LocalAgreement-2 alone would wait for two equal heads
+    # The head's audio is 4 s old: confirmed as the latest decode has it; the rest agrees as usual.
+    assert _text(step("ube", 3, 4.5)) == "ube"
+    assert _text(step("hube", 4, 5.0)) == "de referirte la"
+
+
 def test_flush_confirms_the_tail_but_stops_at_an_unsure_last_word() -> None:
     la = LocalAgreement()
     la.insert(_words("fin de la"))
@@ -111,6 +161,15 @@ def test_the_resume_point_is_a_recent_sentence_end_or_pause_else_the_last_word_s
     assert _resume_point([]) == 0.0
 
 
+def test_flush_keeps_an_unsure_word_over_speech_and_drops_one_over_silence() -> None:
+    speech = [(0.8, 7.7)]
+    la = LocalAgreement(_words("muy pocas", start=5.9))
+    la.insert([Word(text=" estereas", t0=6.9, t1=7.5, probability=0.15)])
+    assert _text(la.flush(0.2, speech)) == "estereas"  # real, just mumbled: kept
+    la.insert([Word(text=" Thank", t0=7.75, t1=8.2, probability=0.18), Word(text=" you.", t0=8.2, t1=8.5)])
+    assert la.flush(0.2, speech) == []  # after the speech ended: Whisper's sign-off, dropped
+
+
 class _FakeModel:
     """Stands in for WhisperModel where a test only needs the session's bookkeeping."""
 
@@ -118,6 +177,47 @@ class _FakeModel:
 
     def encode(self, features):  # pragma: no cover - never decoded here
         raise AssertionError
+
+
+class _ScriptedModel(_FakeModel):
+    """`transcribe` answers with the words the test gives for the audio's length (s, rounded)."""
+
+    def __init__(self, script) -> None:
+        self.script = script
+        self.beams: list[int] = []
+
+    def transcribe(self, audio, **kwargs):
+        self.beams.append(kwargs["beam_size"])
+        words = self.script(audio.size / 16000)
+        ws = [SimpleNamespace(word=t, start=a, end=b, probability=p) for t, a, b, p in words]
+        end = ws[-1].end if ws else 0.0
+        return [SimpleNamespace(compression_ratio=1.0, end=end, words=ws)], None
+
+
+def test_words_heard_before_any_speech_are_not_shown(monkeypatch) -> None:
+    # pv_leopard_test_es.wav: speech starts at 0.86 s; the first decode showed " y" at 0.0-0.66.
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.86, audio.size / 16000)])
+    model = _ScriptedModel(lambda s: [(" y", 0.0, 0.66, 0.3), (" La", 0.66, 1.1, 0.5)])
+    live = LiveTranscriber(model, language="es", encoder_pad_s=None)
+    live.feed(np.zeros(19200, dtype=np.float32))
+    assert _text(live.step().tentative) == "La"
+
+
+def test_finish_keeps_an_unsure_last_word_in_speech_and_settles_it_with_a_wider_beam(monkeypatch) -> None:
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.5, min(audio.size / 16000, 7.7))])
+    head = [(" tiene", 5.0, 5.5, 0.9), (" muy", 5.5, 6.0, 0.9), (" poca", 6.0, 6.5, 0.9)]
+    tail = {
+        1: [(" asistencia", 6.5, 7.5, 0.15)],  # beam 1: unsure
+        5: [(" asistencia.", 6.5, 7.6, 0.15), (" Gracias.", 7.9, 8.4, 0.1)],  # the hallucination after the speech
+    }
+    model = _ScriptedModel(lambda s: head + tail[model.beams[-1]])
+    live = LiveTranscriber(model, language="es", encoder_pad_s=None, max_advance_s=10.0)
+    live.feed(np.zeros(16000 * 8, dtype=np.float32))
+    live.step()
+    live.feed(np.zeros(16000 // 2, dtype=np.float32))
+    last = live.finish()
+    assert model.beams == [1, 5]
+    assert _text(last.confirmed).endswith("poca asistencia.")
 
 
 def test_live_transcriber_resume_sets_the_offset_and_waits_for_audio() -> None:
