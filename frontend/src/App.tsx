@@ -1,4 +1,8 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { useState } from "react";
+import { createQueryClient } from "./api/queries";
 import { AuthProvider, useAuth } from "./auth";
+import { CurrentJobProvider } from "./hooks/useCurrentJob";
 import { I18nProvider, useI18n } from "./i18n";
 import { usePath } from "./router";
 import { Biblioteca } from "./screens/Biblioteca";
@@ -6,6 +10,10 @@ import { Grabar } from "./screens/Grabar";
 import { SignIn } from "./screens/SignIn";
 import { Transcribir } from "./screens/Transcribir";
 import { TranscriptDetail } from "./screens/TranscriptDetail";
+import { Uso } from "./screens/Uso";
+
+// The library's URL with its search and filters, so "Volver" comes back to the same list.
+let libraryUrl = "/biblioteca";
 
 function Header({ path, navigate }: { path: string; navigate: (to: string) => void }) {
   const { t, locale, setLocale } = useI18n();
@@ -14,6 +22,7 @@ function Header({ path, navigate }: { path: string; navigate: (to: string) => vo
     { to: "/", label: t("nav.transcribe"), active: path === "/" || path === "/transcribir" },
     { to: "/grabar", label: t("nav.record"), active: path === "/grabar" },
     { to: "/biblioteca", label: t("nav.library"), active: path.startsWith("/biblioteca") },
+    { to: "/uso", label: t("nav.usage"), active: path === "/uso" },
   ];
   return (
     <header className="topbar">
@@ -53,19 +62,24 @@ function Header({ path, navigate }: { path: string; navigate: (to: string) => vo
 }
 
 function Screens() {
+  const { t } = useI18n();
   const { session } = useAuth();
   const [path, navigate] = usePath();
-  const open = (id: string) => navigate(`/biblioteca/${id}`);
+  const open = (id: string) => {
+    if (window.location.pathname === "/biblioteca") libraryUrl = "/biblioteca" + window.location.search;
+    navigate(`/biblioteca/${id}`);
+  };
   let screen;
   if (!session) screen = <SignIn />;
   else if (path === "/grabar") screen = <Grabar onOpen={open} />;
-  else if (path.startsWith("/biblioteca/")) screen = <TranscriptDetail id={decodeURIComponent(path.slice(12))} onBack={() => navigate("/biblioteca")} />;
+  else if (path.startsWith("/biblioteca/")) screen = <TranscriptDetail id={decodeURIComponent(path.slice(12))} onBack={() => navigate(libraryUrl)} />;
+  else if (path === "/uso") screen = <Uso />;
   else if (path === "/biblioteca") screen = <Biblioteca onOpen={open} />;
   else screen = <Transcribir onOpen={open} />;
   return (
     <>
       <a className="skip" href="#main">
-        ↓
+        {t("skip")}
       </a>
       <Header path={path} navigate={navigate} />
       {screen}
@@ -73,12 +87,25 @@ function Screens() {
   );
 }
 
+/** What belongs to one signed-in session (the running job) starts afresh with each account. */
+function SessionScoped() {
+  const { session } = useAuth();
+  return (
+    <CurrentJobProvider key={session?.email ?? ""}>
+      <Screens />
+    </CurrentJobProvider>
+  );
+}
+
 export function App() {
+  const [queryClient] = useState(createQueryClient);
   return (
     <I18nProvider>
-      <AuthProvider>
-        <Screens />
-      </AuthProvider>
+      <QueryClientProvider client={queryClient}>
+        <AuthProvider>
+          <SessionScoped />
+        </AuthProvider>
+      </QueryClientProvider>
     </I18nProvider>
   );
 }

@@ -1,7 +1,9 @@
 import { render, waitFor } from "@testing-library/react";
 import { useEffect } from "react";
 import { afterEach, describe, expect, it } from "vitest";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { authHeader } from "./api/client";
+import { createQueryClient } from "./api/queries";
 import { AuthProvider } from "./auth";
 
 afterEach(() => localStorage.clear());
@@ -19,9 +21,11 @@ describe("authentication on a screen opened directly", () => {
       return null;
     }
     render(
-      <AuthProvider>
-        <Screen />
-      </AuthProvider>,
+      <QueryClientProvider client={createQueryClient()}>
+        <AuthProvider>
+          <Screen />
+        </AuthProvider>
+      </QueryClientProvider>,
     );
     // Then that very first request carries the token
     await waitFor(() => expect(seen).toHaveLength(1));

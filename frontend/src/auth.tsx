@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { api, ApiError, configureAuth, unwrap } from "./api/client";
 import type { MessageKey } from "./i18n";
 
@@ -44,10 +45,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   // The API client reads the token through this ref at call time.
   const current = useRef<Session | null>(initial.session);
 
+  const queryClient = useQueryClient();
   const setSession = useCallback((next: Session | null) => {
     current.current = next;
+    if (!next) queryClient.clear(); // nothing of one account's data stays for the next
     setSessionState(next);
-  }, []);
+  }, [queryClient]);
 
   const expire = useCallback(() => {
     localStorage.removeItem(STORAGE_KEY);

@@ -1,3 +1,4 @@
+import { ApiError } from "./api/client";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
 const es = {
@@ -14,7 +15,7 @@ const es = {
   "auth.signOut": "Salir",
   "auth.email": "Correo electrónico",
   "auth.password": "Contraseña",
-  "auth.passwordHint": "Al menos 8 caracteres.",
+  "auth.passwordHint": "Al menos 8 caracteres, no solo números y con al menos 4 caracteres distintos (p. ej. una frase).",
   "auth.haveAccount": "¿Ya tienes cuenta? Entra",
   "auth.noAccount": "¿No tienes cuenta? Crea una",
   "auth.expired": "Tu sesión ha caducado. Vuelve a entrar para continuar.",
@@ -151,6 +152,54 @@ const es = {
   "detail.notReady": "La transcripción aún no está lista ({status}).",
   "detail.seek": "Ir a {time}",
   "detail.edited": "corregida",
+  "skip": "Saltar al contenido",
+  "nav.usage": "Uso",
+  "err.password_weak": "La contraseña es demasiado fácil de adivinar: no uses solo números y mezcla al menos 4 caracteres distintos (letras, cifras o símbolos).",
+  "err.password_short": "La contraseña debe tener al menos 8 caracteres.",
+  "err.file_empty": "El archivo está vacío: elige otro.",
+  "err.unsupported_type": "Ese archivo no es de audio ni de vídeo.",
+  "err.file_too_large": "El archivo es demasiado grande para subirlo.",
+  "err.too_large": "Demasiado grande.",
+  "err.transcript_not_found": "No se encontró esta transcripción: puede que se haya eliminado.",
+  "err.not_found": "No se encontró.",
+  "err.integration_not_configured": "Ese destino no está configurado: complétalo en Integraciones (al final de la Biblioteca).",
+  "err.quota_exceeded": "Has agotado la cuota de audio de este mes. Consulta «Uso».",
+  "err.rate_limited": "Demasiados intentos. Espera un momento y vuelve a probar.",
+  "err.signin_rate_limited": "Demasiados intentos fallidos de entrar. Espera un momento y vuelve a probar.",
+  "err.session_expired": "Tu sesión ha caducado. Vuelve a entrar para continuar.",
+  "err.wrong_credentials": "Correo o contraseña incorrectos.",
+  "err.conflict": "Alguien lo cambió mientras tanto. Recarga y vuelve a intentarlo.",
+  "err.invalid_audio": "No se pudo leer el audio de ese archivo.",
+  "err.unavailable": "El servicio no responde ahora. Inténtalo de nuevo en un momento.",
+  "err.invalid.email": "Escribe un correo electrónico válido.",
+  "err.invalid.title": "El título no es válido (máximo 200 caracteres).",
+  "err.invalid.url": "La URL no es válida o no está permitida (debe ser https y pública).",
+  "err.invalid": "Revisa los datos: {detail}",
+  "job.noSpeech": "No se oyó voz en este audio: no hay nada que transcribir.",
+  "lib.noSpeech": "Sin voz",
+  "lib.profile": "Calidad: {profile}",
+  "lib.tags": "Etiquetas",
+  "lib.editTags": "Editar etiquetas",
+  "detail.attempt": "1 intento",
+  "detail.speed": "Velocidad",
+  "detail.spaceHint": "Espacio: reproducir o pausar",
+  "detail.actions": "Acciones",
+  "detail.deleted": "Eliminada.",
+  "int.notion.token": "Token de integración",
+  "int.notion.database_id": "ID de la base de datos",
+  "int.trello.key": "Clave de la API",
+  "int.trello.token": "Token",
+  "int.trello.list_id": "ID de la lista",
+  "int.webhook.url": "URL del webhook",
+  "int.webhook.secret": "Secreto (firma HMAC)",
+  "int.current": "Guardado: {value}",
+  "int.notSet": "Sin configurar",
+  "usage.heading": "Uso de este mes",
+  "usage.used": "{used} de audio transcrito este mes ({month})",
+  "usage.quota": "Cuota mensual: {quota} · quedan {left}",
+  "usage.unlimited": "Sin cuota mensual.",
+  "usage.jobs": "{n} transcripciones",
+  "usage.bar": "Cuota usada",
 } as const;
 
 export type MessageKey = keyof typeof es;
@@ -169,7 +218,7 @@ const en: Record<MessageKey, string> = {
   "auth.signOut": "Sign out",
   "auth.email": "E-mail",
   "auth.password": "Password",
-  "auth.passwordHint": "At least 8 characters.",
+  "auth.passwordHint": "At least 8 characters, not only digits, and at least 4 different characters (a phrase works well).",
   "auth.haveAccount": "Have an account? Sign in",
   "auth.noAccount": "No account yet? Create one",
   "auth.expired": "Your session has expired. Sign in again to continue.",
@@ -306,6 +355,54 @@ const en: Record<MessageKey, string> = {
   "detail.notReady": "The transcript is not ready yet ({status}).",
   "detail.seek": "Go to {time}",
   "detail.edited": "corrected",
+  "skip": "Skip to content",
+  "nav.usage": "Usage",
+  "err.password_weak": "The password is too easy to guess: not only digits, and mix at least 4 different characters (letters, digits or symbols).",
+  "err.password_short": "The password must be at least 8 characters long.",
+  "err.file_empty": "The file is empty: choose another one.",
+  "err.unsupported_type": "That file is not audio or video.",
+  "err.file_too_large": "The file is too large to upload.",
+  "err.too_large": "Too large.",
+  "err.transcript_not_found": "This transcript was not found: it may have been deleted.",
+  "err.not_found": "Not found.",
+  "err.integration_not_configured": "That destination is not set up: fill it in under Integrations (at the end of the Library).",
+  "err.quota_exceeded": "This month's audio quota is used up. See “Usage”.",
+  "err.rate_limited": "Too many attempts. Wait a moment and try again.",
+  "err.signin_rate_limited": "Too many failed sign-ins. Wait a moment and try again.",
+  "err.session_expired": "Your session has expired. Sign in again to continue.",
+  "err.wrong_credentials": "Wrong e-mail or password.",
+  "err.conflict": "It changed in the meantime. Reload and try again.",
+  "err.invalid_audio": "The audio in that file could not be read.",
+  "err.unavailable": "The service is not answering right now. Try again in a moment.",
+  "err.invalid.email": "Enter a valid e-mail address.",
+  "err.invalid.title": "The title is not valid (200 characters at most).",
+  "err.invalid.url": "The URL is not valid or not allowed (it must be public https).",
+  "err.invalid": "Check the data: {detail}",
+  "job.noSpeech": "No speech was heard in this audio: there is nothing to transcribe.",
+  "lib.noSpeech": "No speech",
+  "lib.profile": "Quality: {profile}",
+  "lib.tags": "Tags",
+  "lib.editTags": "Edit tags",
+  "detail.attempt": "1 attempt",
+  "detail.speed": "Speed",
+  "detail.spaceHint": "Space: play or pause",
+  "detail.actions": "Actions",
+  "detail.deleted": "Deleted.",
+  "int.notion.token": "Integration token",
+  "int.notion.database_id": "Database ID",
+  "int.trello.key": "API key",
+  "int.trello.token": "Token",
+  "int.trello.list_id": "List ID",
+  "int.webhook.url": "Webhook URL",
+  "int.webhook.secret": "Secret (HMAC signature)",
+  "int.current": "Saved: {value}",
+  "int.notSet": "Not set",
+  "usage.heading": "This month's usage",
+  "usage.used": "{used} of audio transcribed this month ({month})",
+  "usage.quota": "Monthly quota: {quota} · {left} left",
+  "usage.unlimited": "No monthly quota.",
+  "usage.jobs": "{n} transcripts",
+  "usage.bar": "Quota used",
 };
 
 export type Locale = "es" | "en";
@@ -351,4 +448,37 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
 
 export function useI18n(): I18n {
   return useContext(I18nContext);
+}
+
+function hasKey(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(es, key);
+}
+
+/** An error in the user's language: the server's `code` translated, else its `detail`. */
+export function errorText(error: unknown, t: I18n["t"]): string {
+  if (error instanceof ApiError) {
+    if (error.status === 0) return t("common.networkError");
+    const code = error.code;
+    if (code) {
+      if (hasKey(`err.${code}`)) return t(`err.${code}` as MessageKey);
+      // Validation: "invalid.<field>.<kind>": a message per field, else the field-level fallback.
+      const field = /^invalid\.([^.]+)\.(.+)$/.exec(code);
+      if (field && field[1] === "password" && field[2] === "string_too_short") return t("err.password_short");
+      if (field && hasKey(`err.invalid.${field[1]}`)) return t(`err.invalid.${field[1]}` as MessageKey);
+      if (field) return t("err.invalid", { detail: error.message });
+    }
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A language code ("es") by its name in the interface's language ("Español"). */
+export function languageName(code: string | null | undefined, locale: Locale): string {
+  if (!code) return "";
+  try {
+    const name = new Intl.DisplayNames([locale], { type: "language" }).of(code);
+    return name ? name[0].toLocaleUpperCase(locale) + name.slice(1) : code;
+  } catch {
+    return code;
+  }
 }

@@ -101,7 +101,11 @@ class Session:
     """One signed-up user's page, with what it sent to the API."""
 
     def __init__(self, browser, url: str) -> None:
-        self.context = browser.new_context(base_url=url, viewport={"width": 1100, "height": 900}, locale="es-ES")
+        # bypass_csp: Playwright evaluates wait_for_function strings with eval, which the app's CSP
+        # blocks; tests/e2e/test_security_headers.py checks the CSP itself.
+        self.context = browser.new_context(
+            base_url=url, viewport={"width": 1100, "height": 900}, locale="es-ES", bypass_csp=True
+        )
         self.context.grant_permissions(["microphone"], origin=url)
         self.page = self.context.new_page()
         self.page.set_default_timeout(30_000)

@@ -72,7 +72,8 @@ def test_web_app_end_to_end(browser, tiny_stack, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     context = browser.new_context(
-        base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="es-ES"
+        base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="es-ES",
+        bypass_csp=True,  # Playwright evaluates string predicates with eval, which the app's CSP forbids
     )
     context.grant_permissions(["microphone"], origin=tiny_stack.url)
     page = context.new_page()
@@ -228,7 +229,9 @@ def test_every_screen_survives_a_reload_with_a_valid_session(browser, tiny_stack
     client = tiny_stack.client()
     job = client.transcribe_file(str(AUDIO / "pv_cheetah_test_en.wav"), title="Andenes")
     assert [e.event for e in client.events(job["stream_url"])][-1] == "completed"
-    context = browser.new_context(base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, locale="es-ES")
+    context = browser.new_context(
+        base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, locale="es-ES", bypass_csp=True
+    )
     context.add_init_script(
         "localStorage.getItem('grabadora.session') || localStorage.setItem('grabadora.session', "
         f"JSON.stringify({{token: '{client.token}', email: 'e2e@example.com', expiresAt: Date.now() + 3600e3}}))"

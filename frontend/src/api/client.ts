@@ -20,15 +20,26 @@ export type TranscriptDetail = Schemas["TranscriptDetail"];
 export type TranscriptPage = Schemas["TranscriptPage"];
 export type Integrations = Schemas["IntegrationsOut"];
 
-/** An API error with the server's `detail`, readable by a person. */
+export type UsageOut = Schemas["UsageOut"];
+export type TranscriptPatch = Schemas["TranscriptPatch"];
+
+/** An API error with the server's `detail` (English, for integrators) and its stable `code`. */
 export class ApiError extends Error {
   constructor(
     public status: number,
     message: string,
+    /** The server's stable error code (e.g. "file_empty"), which the web app translates. */
+    public code: string | null = null,
   ) {
     super(message);
     this.name = "ApiError";
   }
+}
+
+/** The `code` of an error answer (`{"detail": ..., "code": ...}`), if it has one. */
+export function codeOf(body: unknown): string | null {
+  const code = (body as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : null;
 }
 
 export function detailOf(body: unknown, status: number): string {
@@ -86,8 +97,21 @@ export async function unwrap<T>(
   } catch (e) {
     throw new ApiError(0, e instanceof Error ? e.message : String(e));
   }
-  if (!result.response.ok) throw new ApiError(result.response.status, detailOf(result.error, result.response.status));
+  if (!result.response.ok) throw new ApiError(result.response.status, detailOf(result.error, result.response.status), codeOf(result.error));
   return result.data as T;
+}
+
+/** Like `unwrap`, with the response type inferred from the generated schema. */
+export async function request<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  let result;
+  try {
+    result = await call;
+  } catch (e) {
+    throw new ApiError(0, e instanceof Error ? e.message : String(e));
+  }
+  if (!result.response.ok || result.data === undefined)
+    throw new ApiError(result.response.status, detailOf(result.error, result.response.status), codeOf(result.error));
+  return result.data;
 }
 
 /** Fetch an authenticated file and hand it to the browser as a download. */
@@ -101,7 +125,7 @@ export async function downloadFile(path: string, fallbackName: string): Promise<
     } catch {
       /* not JSON */
     }
-    throw new ApiError(response.status, detailOf(body, response.status));
+    throw new ApiError(response.status, detailOf(body, response.status), codeOf(body));
   }
   const disposition = response.headers.get("Content-Disposition") ?? "";
   const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition);

@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Signup
-         * @description Create an account.
+         * @description Create an account. Its languages: `languages`, else the browser's Accept-Language, else Spanish.
          */
         post: operations["signup_auth_signup_post"];
         delete?: never;
@@ -135,7 +135,12 @@ export interface paths {
         get: operations["whoami_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Account
+         * @description Delete the account and everything it owns: transcripts, audio, API keys, settings. Its
+         *     tokens, stream tokens and keys stop working at once. Cannot be undone.
+         */
+        delete: operations["delete_account_me_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -203,6 +208,52 @@ export interface paths {
          */
         put: operations["put_integrations_me_integrations_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/languages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Languages
+         * @description The languages the account's owner speaks, preferred first: a job with no language is
+         *     detected among them, and falls back to the first when detection is unsure.
+         */
+        get: operations["get_languages_me_languages_get"];
+        /**
+         * Put Languages
+         * @description Replace the account's languages (Whisper codes such as 'es', 'en'; the preferred first).
+         */
+        put: operations["put_languages_me_languages_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/sign-out-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out Everywhere
+         * @description End every session of this account: every access and stream token issued so far is
+         *     refused from now on (this one too). API keys stay valid; revoke them one by one.
+         */
+        post: operations["sign_out_everywhere_me_sign_out_everywhere_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -292,7 +343,7 @@ export interface paths {
         head?: never;
         /**
          * Update Transcript
-         * @description Change the title or tags, or correct segment texts; downloads and exports use the corrections.
+         * @description Change the title or tags, correct segment texts, or name speakers; downloads and exports use them.
          */
         patch: operations["update_transcript_transcripts__transcript_id__patch"];
         trace?: never;
@@ -331,6 +382,27 @@ export interface paths {
          * @description Queue a delivery to Notion, Trello or the webhook; follow it in the transcript's `exports`.
          */
         post: operations["export_transcripts__transcript_id__export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transcripts/{transcript_id}/retranscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retranscribe
+         * @description Transcribe the same audio again, as a new job, in the `language` given (e.g. when the
+         *     detection was unsure: `language_unsure`). The old transcript stays until you delete it.
+         */
+        post: operations["retranscribe_transcripts__transcript_id__retranscribe_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -564,6 +636,21 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "live" | "queued" | "processing" | "completed" | "failed";
+        /**
+         * LanguagesBody
+         * @description The languages the user speaks; a job with no language is detected among them.
+         */
+        LanguagesBody: {
+            /**
+             * Languages
+             * @description Whisper language codes, the preferred one first (used when detection is unsure)
+             * @example [
+             *       "es",
+             *       "en"
+             *     ]
+             */
+            languages: string[];
+        };
         /** LiveOut */
         LiveOut: {
             /** Final Pass */
@@ -608,6 +695,11 @@ export interface components {
          */
         LiveRequest: {
             /**
+             * Allowed Languages
+             * @description with no language: detect only among these (the account's languages when omitted; empty: any language)
+             */
+            allowed_languages?: string[] | null;
+            /**
              * Diarization
              * @default false
              */
@@ -629,7 +721,7 @@ export interface components {
             initial_prompt?: string | null;
             /**
              * Language
-             * @description a language code Whisper knows (es, en, ...); omit to detect
+             * @description a language code Whisper knows (es, en, ...) to force it; omit (or 'auto') to detect among the account's languages (GET /me/languages); 'any' to detect among all of Whisper's languages
              */
             language?: string | null;
             /**
@@ -721,6 +813,15 @@ export interface components {
          * @enum {string}
          */
         QualityProfile: "fast" | "balanced" | "precise";
+        /** RetranscribeRequest */
+        RetranscribeRequest: {
+            /**
+             * Language
+             * @description the language to use (forced); omit or 'auto' to detect among your languages again, 'any' among all
+             * @example en
+             */
+            language?: string | null;
+        };
         /** SegmentCorrection */
         SegmentCorrection: {
             /**
@@ -741,6 +842,15 @@ export interface components {
              * @example ana@example.com
              */
             email: string;
+            /**
+             * Languages
+             * @description Whisper codes of the languages the user speaks, preferred first; default: from Accept-Language, else ['es']
+             * @example [
+             *       "es",
+             *       "en"
+             *     ]
+             */
+            languages?: string[] | null;
             /** Password */
             password: string;
         };
@@ -764,6 +874,12 @@ export interface components {
         /** TranscribeRequest */
         TranscribeRequest: {
             /**
+             * Allowed Languages
+             * @description with no language: detect only among these (the account's languages when omitted; empty: any language)
+             * @default null
+             */
+            allowed_languages?: string[] | null;
+            /**
              * Diarization
              * @default false
              */
@@ -782,7 +898,7 @@ export interface components {
             initial_prompt?: string | null;
             /**
              * Language
-             * @description a language code Whisper knows (es, en, ...); omit to detect
+             * @description a language code Whisper knows (es, en, ...) to force it; omit (or 'auto') to detect among the account's languages (GET /me/languages); 'any' to detect among all of Whisper's languages
              * @default null
              */
             language?: string | null;
@@ -862,6 +978,17 @@ export interface components {
             language: string | null;
             /** Language Probability */
             language_probability: number | null;
+            /**
+             * Language Source
+             * @description forced (asked for), detected, or preferred_fallback (detection unsure: the first of the account's languages)
+             */
+            language_source: ("forced" | "detected" | "preferred_fallback") | null;
+            /**
+             * Language Unsure
+             * @description the language detection was unsure: offer to transcribe again in another language
+             * @default false
+             */
+            language_unsure: boolean;
             /** Model */
             model: string | null;
             /** Options */
@@ -884,6 +1011,13 @@ export interface components {
              * @enum {string}
              */
             source: "file" | "live";
+            /**
+             * Speaker Names
+             * @description the names given to speaker labels ({"S1": "Ana"}); segments keep their labels, downloads and exports print the names
+             */
+            speaker_names: {
+                [key: string]: string;
+            };
             /**
              * Speakers
              * @description speaker labels (S1, S2, ...) when diarized
@@ -910,6 +1044,11 @@ export interface components {
              * @default 0
              */
             version: number;
+            /**
+             * Warning
+             * @description something the user should know about a completed transcript, e.g. that the file was cut short
+             */
+            warning: string | null;
         };
         /** TranscriptPage */
         TranscriptPage: {
@@ -928,6 +1067,17 @@ export interface components {
         TranscriptPatch: {
             /** Segments */
             segments?: components["schemas"]["SegmentCorrection"][] | null;
+            /**
+             * Speakers
+             * @description names for speaker labels, e.g. {"S1": "Ana"} (labels of this transcript only; names 1-40 characters, no control characters); null drops a name. Downloads and exports print the names.
+             * @example {
+             *       "S1": "Ana",
+             *       "S2": "Luis"
+             *     }
+             */
+            speakers?: {
+                [key: string]: string | null;
+            } | null;
             /** Tags */
             tags?: string[] | null;
             /** Title */
@@ -989,6 +1139,17 @@ export interface components {
             id: string;
             /** Language */
             language: string | null;
+            /**
+             * Language Source
+             * @description forced (asked for), detected, or preferred_fallback (detection unsure: the first of the account's languages)
+             */
+            language_source: ("forced" | "detected" | "preferred_fallback") | null;
+            /**
+             * Language Unsure
+             * @description the language detection was unsure: offer to transcribe again in another language
+             * @default false
+             */
+            language_unsure: boolean;
             /**
              * Preview
              * @description the start of the (corrected) text
@@ -1088,6 +1249,11 @@ export interface components {
             email: string;
             /** Id */
             id: string;
+            /**
+             * Languages
+             * @description the languages the user speaks, preferred first
+             */
+            languages?: string[];
         };
         /** ValidationError */
         ValidationError: {
@@ -1377,6 +1543,24 @@ export interface operations {
             };
         };
     };
+    delete_account_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     list_api_keys_me_api_keys_get: {
         parameters: {
             query?: never;
@@ -1509,6 +1693,77 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    get_languages_me_languages_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanguagesBody"];
+                };
+            };
+        };
+    };
+    put_languages_me_languages_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LanguagesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanguagesBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_out_everywhere_me_sign_out_everywhere_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1803,6 +2058,55 @@ export interface operations {
             };
             /** @description No such transcript for this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retranscribe_transcripts__transcript_id__retranscribe_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transcript_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetranscribeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description No such transcript for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Still being transcribed, or its audio is gone */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,8 +1,9 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import type { LiveWord, StreamState } from "../hooks/useEventStream";
 import type { Phase } from "../hooks/useTranscription";
-import { useI18n } from "../i18n";
+import { languageName, useI18n } from "../i18n";
 import { clock } from "../lib/format";
+import { SpeakerTurnLabel, speakerAt, useCompletedSpeakers } from "./SpeakerLabel";
 
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
@@ -25,7 +26,8 @@ export function groupLines(words: LiveWord[]): LiveWord[][] {
   let line: LiveWord[] = [];
   for (const w of words) {
     const prev = line[line.length - 1];
-    if (prev && (w.t0 - prev.t1 > 1 || line.length >= 14 || /[.?!]$/.test(prev.text.trim()))) {
+    const turn = (w.speaker ?? null) !== (prev?.speaker ?? null);
+    if (prev && (turn || w.t0 - prev.t1 > 1 || line.length >= 14 || /[.?!]$/.test(prev.text.trim()))) {
       lines.push(line);
       line = [];
     }
@@ -51,8 +53,14 @@ export function JobView({
   jobId: string | null;
   onOpen?: (id: string) => void;
 }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const end = useRef<HTMLDivElement>(null);
+  // Speakers: on the deltas when the worker sends them, else from the stored transcript once completed.
+  const speakers = useCompletedSpeakers(jobId, stream.status === "completed" && !stream.words.some((w) => w.speaker));
+  const words = useMemo(
+    () => (speakers.turns.length ? stream.words.map((w) => ({ ...w, speaker: w.speaker ?? speakerAt(speakers.turns, (w.t0 + w.t1) / 2) })) : stream.words),
+    [speakers.turns, stream.words],
+  );
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: "nearest" });
   }, [stream.words.length]);
@@ -88,9 +96,13 @@ export function JobView({
             </p>
           )}
           <div className="live-words" data-testid="live-words" aria-live="off">
-            {stream.words.length === 0 && stream.status !== "failed" && <p className="muted">{t("job.waiting")}</p>}
-            {groupLines(stream.words).map((line) => (
+            {stream.words.length === 0 && stream.status === "completed" && <p className="muted">{t("job.noSpeech")}</p>}
+            {stream.words.length === 0 && stream.status !== "failed" && stream.status !== "completed" && <p className="muted">{t("job.waiting")}</p>}
+            {groupLines(words).map((line, i, lines) => (
               <p key={line[0].seq} className="live-line">
+                {line[0].speaker && line[0].speaker !== lines[i - 1]?.[0].speaker && (
+                  <SpeakerTurnLabel label={line[0].speaker} names={speakers.names} />
+                )}
                 <span className="ts">{clock(line[0].t0)}</span>
                 <span>
                   {line.map((w) => (
@@ -103,9 +115,9 @@ export function JobView({
             ))}
             <div ref={end} />
           </div>
-          {stream.status === "completed" && stream.completed && (
+          {stream.status === "completed" && stream.completed && stream.words.length > 0 && (
             <p className="muted">
-              {t("job.detected", { language: stream.completed.language ?? "–", duration: clock(stream.completed.duration) })}
+              {t("job.detected", { language: languageName(stream.completed.language, locale) || "–", duration: clock(stream.completed.duration) })}
             </p>
           )}
           {stream.status === "completed" && jobId && onOpen && (

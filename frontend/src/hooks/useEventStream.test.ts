@@ -84,6 +84,22 @@ describe("useEventStream", () => {
     expect(result.current.lastSeq).toBe(3);
   });
 
+  it("resumes a stream the relay ended on purpose (retry hint) without counting a reconnect", async () => {
+    const fetchMock = vi
+      .fn()
+      // the relay's planned end before Lambda's limit: events, then a bare `retry:` line, then close
+      .mockImplementationOnce(async () => streamResponse(sse([[0, "delta", word(" Ask", 0)]]) + "retry: 5\n\n"))
+      .mockImplementationOnce(async () =>
+        streamResponse(sse([[1, "delta", word(" not", 0.4)], [2, "completed", { job_id: "J" }]])),
+      );
+    const rec = recording(fetchMock);
+    const { result } = renderHook(() => useEventStream("/transcribe/J?token=t", { fetch: rec.fetch, retryMs: 5000 }));
+    await waitFor(() => expect(result.current.status).toBe("completed"));
+    expect(rec.sent).toEqual([undefined, "0"]);
+    expect(result.current.words.map((w) => w.text.trim())).toEqual(["Ask", "not"]);
+    expect(result.current.reconnects).toBe(0);
+  });
+
   it("retries a 503 but stops on a 4xx with the server's reason", async () => {
     const fetchMock = vi
       .fn()

@@ -172,6 +172,9 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
     const { retryMs = 1000, maxRetryMs = 10_000, maxAttempts = 30 } = opts.current;
     let failures = 0;
     let finished = false;
+    // The relay ends a stream itself before Lambda's time limit, with a `retry:` hint: that
+    // planned end is resumed at once, without counting a failure or showing "reconnecting".
+    let plannedRetryMs: number | null = null;
     const target = new URL(url, window.location.origin).toString();
 
     const finish = () => {
@@ -214,6 +217,7 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           throw new Error(detail); // 5xx, 429: worth another try
         },
         onmessage(message: EventSourceMessage) {
+          if (message.retry !== undefined) plannedRetryMs = message.retry;
           if (!message.event) return; // heartbeats and comments
           if (!message.id) {
             if (message.event === "partial") dispatch({ type: "partial", data: parse(message.data) });
@@ -245,6 +249,12 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           if (err instanceof FatalStreamError) {
             dispatch({ type: "fatal", detail: err.message });
             return;
+          }
+          if (err instanceof StreamClosed && plannedRetryMs !== null) {
+            const wait = plannedRetryMs;
+            plannedRetryMs = null;
+            await sleep(wait);
+            continue;
           }
           failures += 1;
           if (failures > maxAttempts) {

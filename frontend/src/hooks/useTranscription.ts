@@ -11,6 +11,8 @@ export function useTranscription() {
   const [uploadProgress, setUploadProgress] = useState(0);
   const [job, setJob] = useState<JobOut | null>(null);
   const [uploadError, setUploadError] = useState<string | null>(null);
+  /** The upload's error itself: an ApiError carries the server's code, for a translated message. */
+  const [uploadFailure, setUploadFailure] = useState<unknown>(null);
   const abort = useRef<AbortController | null>(null);
   const stream = useEventStream(job?.stream_url ?? null);
 
@@ -20,6 +22,7 @@ export function useTranscription() {
     abort.current = controller;
     setJob(null);
     setUploadError(null);
+    setUploadFailure(null);
     setUploadProgress(0);
     setPhase("uploading");
     try {
@@ -29,6 +32,7 @@ export function useTranscription() {
       return true;
     } catch (e) {
       setUploadError(e instanceof ApiError ? e.message : String(e));
+      setUploadFailure(e);
       setPhase("upload-failed");
       return false;
     }
@@ -38,9 +42,10 @@ export function useTranscription() {
     abort.current?.abort();
     setJob(null);
     setUploadError(null);
+    setUploadFailure(null);
     setUploadProgress(0);
     setPhase("idle");
   }, []);
 
-  return { phase, uploadProgress, job, uploadError, stream, start, reset };
+  return { phase, uploadProgress, job, uploadError, uploadFailure, stream, start, reset };
 }

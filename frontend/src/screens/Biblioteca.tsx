@@ -1,67 +1,36 @@
-import { useCallback, useEffect, useState } from "react";
-import {
-  api,
-  ApiError,
-  downloadFile,
-  unwrap,
-  type ExportDestination,
-  type Integrations,
-  type JobStatus,
-  type TranscriptPage,
-  type TranscriptSummary,
-} from "../api/client";
+import { useEffect, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, request, type Integrations, type JobStatus, type TranscriptSummary } from "../api/client";
+import { allItems, keys, searchTerms, useTranscriptList } from "../api/queries";
+import { TranscriptActions } from "../components/TranscriptActions";
 import { useDebounced } from "../hooks/useDebounced";
-import { useI18n } from "../i18n";
+import { errorText, languageName, useI18n, type MessageKey } from "../i18n";
 import { clock, dateTime } from "../lib/format";
+import { queryParam, replaceQuery } from "../router";
 
 const STATUSES: Array<JobStatus | ""> = ["", "completed", "processing", "queued", "failed"];
-const FORMATS = ["txt", "md", "srt", "vtt", "json"] as const;
-const DESTINATIONS: ExportDestination[] = ["notion", "trello", "webhook"];
+
+function statusFromUrl(): JobStatus | "" {
+  const value = queryParam("estado");
+  return STATUSES.find((s) => s === value) ?? "";
+}
+
+/** A completed job that heard nothing: no text and no words to show. */
+export function isSilent(item: Pick<TranscriptSummary, "status" | "preview">): boolean {
+  return item.status === "completed" && !(item.preview ?? "").trim();
+}
 
 export function Biblioteca({ onOpen }: { onOpen: (id: string) => void }) {
   const { t } = useI18n();
-  const [search, setSearch] = useState("");
-  const [status, setStatus] = useState<JobStatus | "">("");
-  const query = useDebounced(search.trim(), 300);
-  const [items, setItems] = useState<TranscriptSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+  // The search and the filter live in the URL, so "Volver" and a reload keep them.
+  const [search, setSearch] = useState(() => queryParam("q"));
+  const [status, setStatus] = useState<JobStatus | "">(statusFromUrl);
+  const query = useDebounced(searchTerms(search), 300);
   const [notice, setNotice] = useState<string | null>(null);
+  const list = useTranscriptList(query, status);
+  const items = allItems(list.data);
 
-  const load = useCallback(
-    async (after: string | null) => {
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await unwrap<TranscriptPage>(
-          api.GET("/transcripts", {
-            params: { query: { search: query || undefined, status: status || undefined, limit: 20, cursor: after ?? undefined } },
-          }),
-        );
-        setItems((prev) => (after ? [...prev, ...page.items] : page.items));
-        setCursor(page.next_cursor);
-      } catch (e) {
-        setError(e instanceof ApiError && e.status === 0 ? t("common.networkError") : String((e as Error).message));
-      } finally {
-        setLoading(false);
-      }
-    },
-    [query, status, t],
-  );
-
-  useEffect(() => {
-    void load(null);
-  }, [load]);
-
-  // Jobs still running: refresh the list now and then so their status moves on.
-  useEffect(() => {
-    if (!items.some((i) => i.status === "queued" || i.status === "processing" || i.status === "live")) return;
-    const timer = setTimeout(() => void load(null), 3000);
-    return () => clearTimeout(timer);
-  }, [items, load]);
-
-  const replace = (next: TranscriptSummary) => setItems((prev) => prev.map((i) => (i.id === next.id ? { ...i, ...next } : i)));
+  useEffect(() => replaceQuery({ q: search, estado: status }), [search, status]);
 
   return (
     <main id="main" className="screen">
@@ -79,9 +48,9 @@ export function Biblioteca({ onOpen }: { onOpen: (id: string) => void }) {
           ))}
         </div>
       </section>
-      {error && (
+      {list.error && (
         <p className="alert error" role="alert">
-          {error}
+          {errorText(list.error, t)}
         </p>
       )}
       {notice && (
@@ -89,24 +58,20 @@ export function Biblioteca({ onOpen }: { onOpen: (id: string) => void }) {
           {notice}
         </p>
       )}
-      {!loading && !error && items.length === 0 && <p className="muted empty">{query || status ? t("lib.noMatch") : t("lib.empty")}</p>}
-      <ul className="library" aria-busy={loading}>
+      {list.isSuccess && items.length === 0 && <p className="muted empty">{query || status ? t("lib.noMatch") : t("lib.empty")}</p>}
+      <ul className="library" aria-busy={list.isFetching}>
         {items.map((item) => (
           <LibraryItem
             key={item.id}
             item={item}
             onOpen={onOpen}
-            onChanged={replace}
-            onDeleted={() => {
-              setItems((prev) => prev.filter((i) => i.id !== item.id));
-              setNotice(t("lib.deleted"));
-            }}
+            onDeleted={() => setNotice(t("lib.deleted"))}
             onNotice={setNotice}
           />
         ))}
       </ul>
-      {cursor && (
-        <button type="button" onClick={() => void load(cursor)} disabled={loading}>
+      {list.hasNextPage && (
+        <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
           {t("lib.more")}
         </button>
       )}
@@ -118,36 +83,24 @@ export function Biblioteca({ onOpen }: { onOpen: (id: string) => void }) {
 function LibraryItem({
   item,
   onOpen,
-  onChanged,
   onDeleted,
   onNotice,
 }: {
   item: TranscriptSummary;
   onOpen: (id: string) => void;
-  onChanged: (item: TranscriptSummary) => void;
   onDeleted: () => void;
   onNotice: (text: string | null) => void;
 }) {
   const { t, locale } = useI18n();
   const title = item.title || item.id;
-  const [renaming, setRenaming] = useState(false);
-  const [newTitle, setNewTitle] = useState(title);
-  const [confirming, setConfirming] = useState(false);
-  const [format, setFormat] = useState<(typeof FORMATS)[number]>("txt");
-  const [destination, setDestination] = useState<ExportDestination>("notion");
-  const [error, setError] = useState<string | null>(null);
-  const completed = item.status === "completed";
-
-  const run = async (action: () => Promise<void>) => {
-    setError(null);
-    onNotice(null);
-    try {
-      await action();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-
+  const silent = isSilent(item);
+  const meta = [
+    dateTime(item.created_at, locale),
+    item.duration ? clock(item.duration) : "",
+    !silent ? languageName(item.language, locale) : "",
+    item.quality_profile ? t("lib.profile", { profile: t(`opts.${item.quality_profile}` as MessageKey) }) : "",
+    item.tags.map((x) => `#${x}`).join(" "),
+  ].filter(Boolean);
   return (
     <li className="card item" aria-label={title}>
       <div className="item-head">
@@ -158,161 +111,37 @@ function LibraryItem({
         </h2>
         <span className={`badge ${item.status}`}>{t(`status.${item.status}`)}</span>
       </div>
-      <p className="muted small">
-        {dateTime(item.created_at, locale)}
-        {item.duration ? ` · ${clock(item.duration)}` : ""}
-        {item.language ? ` · ${item.language}` : ""}
-        {item.tags.length ? ` · ${item.tags.map((x) => `#${x}`).join(" ")}` : ""}
-      </p>
-      {item.preview && <p className="preview">{item.preview}</p>}
+      <p className="muted small">{meta.join(" · ")}</p>
+      {silent ? <p className="preview muted">{t("lib.noSpeech")}</p> : item.preview && <p className="preview">{item.preview}</p>}
       {item.status === "failed" && item.error && <p className="alert error">{item.error}</p>}
-      {error && (
-        <p className="alert error" role="alert">
-          {error}
-        </p>
-      )}
-      {renaming ? (
-        <form
-          className="inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void run(async () => {
-              const updated = await unwrap<TranscriptSummary>(
-                api.PATCH("/transcripts/{transcript_id}", { params: { path: { transcript_id: item.id } }, body: { title: newTitle } }),
-              );
-              onChanged({ ...item, ...updated, id: item.id, title: updated.title ?? newTitle });
-              setRenaming(false);
-            });
-          }}
-        >
-          <label className="visually-hidden" htmlFor={`title-${item.id}`}>
-            {t("lib.newTitle")}
-          </label>
-          <input id={`title-${item.id}`} value={newTitle} onChange={(e) => setNewTitle(e.target.value)} autoFocus required maxLength={200} />
-          <button type="submit" className="primary">
-            {t("common.save")}
-          </button>
-          <button type="button" onClick={() => setRenaming(false)}>
-            {t("common.cancel")}
-          </button>
-        </form>
-      ) : confirming ? (
-        <div className="alert warn" role="alertdialog" aria-label={t("lib.delete")}>
-          <p>{t("lib.confirmDelete", { title })}</p>
-          <div className="actions">
-            <button
-              type="button"
-              className="danger"
-              onClick={() =>
-                void run(async () => {
-                  await unwrap(api.DELETE("/transcripts/{transcript_id}", { params: { path: { transcript_id: item.id } } }));
-                  onDeleted();
-                })
-              }
-            >
-              {t("lib.yesDelete")}
-            </button>
-            <button type="button" onClick={() => setConfirming(false)} autoFocus>
-              {t("common.cancel")}
-            </button>
-          </div>
-        </div>
-      ) : (
-        <div className="item-actions" role="group" aria-label={t("lib.actions", { title })}>
+      <TranscriptActions
+        item={item}
+        onDeleted={onDeleted}
+        onNotice={onNotice}
+        before={
           <button type="button" onClick={() => onOpen(item.id)}>
             {t("lib.open")}
           </button>
-          <button type="button" onClick={() => { setNewTitle(title); setRenaming(true); }}>
-            {t("lib.rename")}
-          </button>
-          {completed && (
-            <span className="combo">
-              <label className="visually-hidden" htmlFor={`fmt-${item.id}`}>
-                {t("lib.format")}
-              </label>
-              <select id={`fmt-${item.id}`} value={format} onChange={(e) => setFormat(e.target.value as typeof format)}>
-                {FORMATS.map((f) => (
-                  <option key={f} value={f}>
-                    {f.toUpperCase()}
-                  </option>
-                ))}
-              </select>
-              <button
-                type="button"
-                onClick={() => void run(() => downloadFile(`/transcripts/${item.id}/download?format=${format}`, `${title}.${format}`))}
-              >
-                {t("lib.download")}
-              </button>
-            </span>
-          )}
-          {completed && (
-            <span className="combo">
-              <label className="visually-hidden" htmlFor={`dst-${item.id}`}>
-                {t("lib.destination")}
-              </label>
-              <select id={`dst-${item.id}`} value={destination} onChange={(e) => setDestination(e.target.value as ExportDestination)}>
-                {DESTINATIONS.map((d) => (
-                  <option key={d} value={d}>
-                    {d[0].toUpperCase() + d.slice(1)}
-                  </option>
-                ))}
-              </select>
-              <button
-                type="button"
-                onClick={() =>
-                  void run(async () => {
-                    await unwrap(
-                      api.POST("/transcripts/{transcript_id}/export", {
-                        params: { path: { transcript_id: item.id } },
-                        body: { destination },
-                      }),
-                    );
-                    onNotice(t("lib.sent", { destination }));
-                  })
-                }
-              >
-                {t("lib.send")}
-              </button>
-            </span>
-          )}
-          <button type="button" className="danger-outline" onClick={() => setConfirming(true)}>
-            {t("lib.delete")}
-          </button>
-        </div>
-      )}
+        }
+      />
     </li>
   );
 }
 
-const FIELDS: Record<string, Array<{ name: string; secret?: boolean; label: string }>> = {
-  notion: [
-    { name: "token", secret: true, label: "Token" },
-    { name: "database_id", label: "Database ID" },
-  ],
-  trello: [
-    { name: "key", secret: true, label: "API key" },
-    { name: "token", secret: true, label: "Token" },
-    { name: "list_id", label: "List ID" },
-  ],
-  webhook: [
-    { name: "url", label: "URL" },
-    { name: "secret", secret: true, label: "Secret (HMAC)" },
-  ],
+type IntegrationName = "notion" | "trello" | "webhook";
+const FIELDS: Record<IntegrationName, Array<{ name: string; secret?: boolean }>> = {
+  notion: [{ name: "token", secret: true }, { name: "database_id" }],
+  trello: [{ name: "key", secret: true }, { name: "token", secret: true }, { name: "list_id" }],
+  webhook: [{ name: "url" }, { name: "secret", secret: true }],
 };
 
 function IntegrationsPanel() {
   const { t } = useI18n();
-  const [saved, setSaved] = useState<Integrations | null>(null);
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const saved = useQuery({ queryKey: keys.integrations, queryFn: () => request(api.GET("/me/integrations")), enabled: open });
   const [draft, setDraft] = useState<Record<string, Record<string, string>>>({});
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [open, setOpen] = useState(false);
-
-  useEffect(() => {
-    if (!open || saved) return;
-    unwrap<Integrations>(api.GET("/me/integrations"))
-      .then(setSaved)
-      .catch((e) => setMessage({ ok: false, text: (e as Error).message }));
-  }, [open, saved]);
 
   async function save() {
     const body: Record<string, Record<string, string>> = {};
@@ -321,43 +150,49 @@ function IntegrationsPanel() {
       if (Object.keys(changed).length) body[integration] = changed;
     }
     try {
-      const next = await unwrap<Integrations>(api.PUT("/me/integrations", { body }));
-      setSaved(next);
+      const next = await request(api.PUT("/me/integrations", { body }));
+      queryClient.setQueryData<Integrations>(keys.integrations, next);
       setDraft({});
       setMessage({ ok: true, text: t("lib.saved") });
     } catch (e) {
-      setMessage({ ok: false, text: (e as Error).message });
+      setMessage({ ok: false, text: errorText(e, t) });
     }
   }
 
   return (
     <details className="card integrations" onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
       <summary>{t("lib.integrations")}</summary>
+      {saved.error && <p className="alert error">{errorText(saved.error, t)}</p>}
       <form
         onSubmit={(e) => {
           e.preventDefault();
           void save();
         }}
       >
-        {Object.entries(FIELDS).map(([integration, fields]) => (
+        {(Object.keys(FIELDS) as IntegrationName[]).map((integration) => (
           <fieldset key={integration}>
             <legend>{integration[0].toUpperCase() + integration.slice(1)}</legend>
-            {fields.map((f) => {
-              const current = (saved?.[integration as keyof Integrations] ?? {}) as Record<string, unknown>;
+            {FIELDS[integration].map((f) => {
+              const current: Record<string, unknown> = saved.data?.[integration] ?? {};
               const isSet = f.secret && current[`${f.name}_set`] === true;
+              const value = !f.secret && typeof current[f.name] === "string" ? String(current[f.name]) : "";
               const id = `int-${integration}-${f.name}`;
               return (
                 <div className="field" key={f.name}>
-                  <label htmlFor={id}>{f.label}</label>
+                  <label htmlFor={id}>{t(`int.${integration}.${f.name}` as MessageKey)}</label>
+                  {saved.data && !f.secret && (
+                    <small className="muted saved-value" id={`${id}-current`}>
+                      {value ? t("int.current", { value }) : t("int.notSet")}
+                    </small>
+                  )}
                   <input
                     id={id}
                     type={f.secret ? "password" : "text"}
                     autoComplete="off"
-                    placeholder={isSet ? t("lib.secretSet") : f.secret ? "" : String(current[f.name] ?? "")}
+                    aria-describedby={saved.data && !f.secret ? `${id}-current` : undefined}
+                    placeholder={isSet ? t("lib.secretSet") : ""}
                     value={draft[integration]?.[f.name] ?? ""}
-                    onChange={(e) =>
-                      setDraft((d) => ({ ...d, [integration]: { ...(d[integration] ?? {}), [f.name]: e.target.value } }))
-                    }
+                    onChange={(e) => setDraft((d) => ({ ...d, [integration]: { ...(d[integration] ?? {}), [f.name]: e.target.value } }))}
                   />
                 </div>
               );

@@ -8,7 +8,7 @@ import { defaultFinalPass, OptionsForm } from "../components/OptionsForm";
 import { useLiveRecorder } from "../hooks/useLiveRecorder";
 import { liveStore, recordingsInUse, useLiveSession } from "../hooks/useLiveSession";
 import { useTranscription } from "../hooks/useTranscription";
-import { useI18n, type MessageKey } from "../i18n";
+import { errorText, useI18n, type MessageKey } from "../i18n";
 import { clock } from "../lib/format";
 import type { LiveRecord } from "../lib/liveStore";
 import { forgetRecording, pendingRecordings, type PendingRecording } from "../lib/pendingRecordings";
@@ -291,7 +291,7 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
         )}
         {uploading && job.phase === "upload-failed" && (
           <div className="alert warn" role="alert">
-            <p>{t("live.uploadFailed", { detail: job.uploadError ?? "" })}</p>
+            <p>{t("live.uploadFailed", { detail: job.uploadFailure ? errorText(job.uploadFailure, t) : (job.uploadError ?? "") })}</p>
             <div className="actions">
               <button type="button" className="primary" onClick={() => void upload(uploading)}>
                 {t("common.retry")}
@@ -367,7 +367,7 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
       <JobView
         phase={job.phase}
         uploadProgress={job.uploadProgress}
-        uploadError={job.uploadError}
+        uploadError={job.uploadFailure ? errorText(job.uploadFailure, t) : job.uploadError}
         stream={job.stream}
         jobId={job.job?.job_id ?? null}
         onOpen={onOpen}

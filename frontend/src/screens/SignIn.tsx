@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 import { useAuth } from "../auth";
-import { useI18n } from "../i18n";
+import { errorText, useI18n } from "../i18n";
 
 export function SignIn() {
   const { t } = useI18n();
@@ -27,8 +27,7 @@ export function SignIn() {
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError(t("auth.wrong"));
       else if (err instanceof ApiError && err.status === 409) setError(t("auth.taken"));
-      else if (err instanceof ApiError && err.status === 0) setError(t("common.networkError"));
-      else setError(err instanceof Error ? err.message : String(err));
+      else setError(errorText(err, t));
     } finally {
       setBusy(false);
     }

@@ -1,25 +1,31 @@
 import { useRef, useState, type DragEvent } from "react";
-import { defaultChoices, type TranscribeChoices } from "../api/upload";
+import { ApiError } from "../api/client";
 import { JobView } from "../components/JobView";
 import { OptionsForm } from "../components/OptionsForm";
-import { useTranscription } from "../hooks/useTranscription";
-import { useI18n } from "../i18n";
+import { useCurrentJob } from "../hooks/useCurrentJob";
+import { errorText, useI18n } from "../i18n";
 import { bytes, isMedia } from "../lib/format";
+
+// Answers that another try cannot change: the file itself is the problem.
+const FINAL_UPLOAD_ERRORS = new Set(["file_empty", "unsupported_type", "file_too_large", "quota_exceeded"]);
 
 export function Transcribir({ onOpen }: { onOpen: (id: string) => void }) {
   const { t } = useI18n();
-  const [file, setFile] = useState<File | null>(null);
-  const [choices, setChoices] = useState<TranscribeChoices>(defaultChoices);
+  // The job lives above this screen, so leaving and coming back shows it again.
+  const { transcription: job, file, setFile, choices, setChoices } = useCurrentJob();
   const [dragging, setDragging] = useState(false);
   const [pickError, setPickError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
-  const job = useTranscription();
   const busy = job.phase === "uploading" || (job.phase === "live" && !["completed", "failed"].includes(job.stream.status));
 
   function choose(f: File | undefined) {
     if (!f) return;
     if (!isMedia(f)) {
       setPickError(t("tr.notMedia", { name: f.name }));
+      return;
+    }
+    if (f.size === 0) {
+      setPickError(t("err.file_empty"));
       return;
     }
     setPickError(null);
@@ -80,7 +86,7 @@ export function Transcribir({ onOpen }: { onOpen: (id: string) => void }) {
           >
             {job.phase === "uploading" ? t("up.uploading") : t("tr.start")}
           </button>
-          {job.phase === "upload-failed" && file && (
+          {job.phase === "upload-failed" && file && !(job.uploadFailure instanceof ApiError && FINAL_UPLOAD_ERRORS.has(job.uploadFailure.code ?? "")) && (
             <button type="button" onClick={() => job.start(file, file.name, choices)}>
               {t("common.retry")}
             </button>
@@ -90,7 +96,7 @@ export function Transcribir({ onOpen }: { onOpen: (id: string) => void }) {
       <JobView
         phase={job.phase}
         uploadProgress={job.uploadProgress}
-        uploadError={job.uploadError}
+        uploadError={job.uploadFailure ? errorText(job.uploadFailure, t) : job.uploadError}
         stream={job.stream}
         jobId={job.job?.job_id ?? null}
         onOpen={onOpen}

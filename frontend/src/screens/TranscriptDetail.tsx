@@ -1,7 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api, unwrap, type Segment, type TranscriptDetail as Detail } from "../api/client";
-import { useI18n } from "../i18n";
+import { api, unwrap, type Segment } from "../api/client";
+import { useTranscript } from "../api/queries";
+import { TranscriptActions } from "../components/TranscriptActions";
+import { usePlaybackKeys } from "../hooks/usePlaybackKeys";
+import { errorText, languageName, useI18n } from "../i18n";
 import { clock } from "../lib/format";
+import { SpeakerTurnLabel } from "../components/SpeakerLabel";
+import { SpeakersEditor } from "../components/SpeakersEditor";
 
 /** The index of the word playing at `time`, or -1. */
 export function currentWord(words: Array<{ t0: number; t1: number }>, time: number): number {
@@ -19,25 +24,38 @@ export function currentWord(words: Array<{ t0: number; t1: number }>, time: numb
 }
 
 export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => void }) {
-  const { t } = useI18n();
-  const [detail, setDetail] = useState<Detail | null>(null);
+  const { t, locale } = useI18n();
+  // Polled while the job is queued, running or live: the page turns into the text by itself.
+  const transcript = useTranscript(id);
+  const detail = transcript.data ?? null;
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [rate, setRate] = useState(1);
+  const heading = useRef<HTMLHeadingElement>(null);
   const [time, setTime] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
   const [draft, setDraft] = useState("");
   const audio = useRef<HTMLAudioElement>(null);
+  // Each answer carries a freshly signed audio URL: keep the first, so a refresh after an edit
+  // does not reload the player and lose its place.
+  const audioSrc = useRef<{ id: string; url: string } | null>(null);
+  if (detail?.audio_url && audioSrc.current?.id !== id) audioSrc.current = { id, url: detail.audio_url };
 
+  const refetch = transcript.refetch;
   const load = useCallback(async () => {
-    try {
-      setDetail(await unwrap<Detail>(api.GET("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } } })));
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [id]);
+    await refetch();
+  }, [refetch]);
+
+  // Opening a transcript moves the focus to its title, so a screen reader starts there.
+  const loaded = detail !== null;
+  useEffect(() => {
+    if (loaded) heading.current?.focus();
+  }, [loaded, id]);
 
   useEffect(() => {
-    void load();
-  }, [load]);
+    if (audio.current) audio.current.playbackRate = rate;
+  }, [rate, detail?.audio_url]);
+  usePlaybackKeys(audio);
 
   // Follow playback smoothly (timeupdate alone fires only ~4 times a second).
   useEffect(() => {
@@ -83,10 +101,21 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
       setEditing(null);
       await load();
     } catch (e) {
-      setError((e as Error).message);
+      setError(errorText(e, t));
     }
   }
 
+  async function saveSpeakers(changes: Record<string, string | null>) {
+    try {
+      await unwrap(api.PATCH("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } }, body: { speakers: changes } }));
+      await load();
+    } catch (e) {
+      setError(errorText(e, t));
+      throw e;
+    }
+  }
+
+  const silent = detail?.status === "completed" && detail.segments.length === 0;
   const allWords = (detail?.segments ?? []).flatMap((s) => (s.words ?? []).map((w) => ({ ...w, segment: s.id })));
   const playing = currentWord(allWords, time);
   let wordIndex = -1;
@@ -96,24 +125,48 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
       <button type="button" className="link" onClick={onBack}>
         ← {t("detail.back")}
       </button>
-      {error && (
+      {(error || transcript.error) && (
         <p className="alert error" role="alert">
-          {error}
+          {error ?? errorText(transcript.error, t)}
+        </p>
+      )}
+      {notice && (
+        <p className="alert ok" role="status">
+          {notice}
         </p>
       )}
       {detail && (
         <>
-          <h1>{detail.title || detail.id}</h1>
+          <h1 ref={heading} tabIndex={-1}>
+            {detail.title || detail.id}
+          </h1>
+          <TranscriptActions item={detail} onNotice={setNotice} onDeleted={onBack} />
           <div className="detail-grid">
             <section className="card player" aria-label={t("detail.audio")}>
               {detail.audio_url ? (
-                <audio ref={audio} controls preload="metadata" src={detail.audio_url} aria-label={t("detail.audio")} />
+                <>
+                  <audio ref={audio} controls preload="metadata" src={audioSrc.current?.url ?? detail.audio_url} aria-label={t("detail.audio")} />
+                  <div className="speed">
+                    <label htmlFor="detail-speed">{t("detail.speed")}</label>
+                    <select id="detail-speed" value={rate} onChange={(e) => setRate(Number(e.target.value))}>
+                      {[0.75, 1, 1.25, 1.5, 2].map((r) => (
+                        <option key={r} value={r}>
+                          {r.toLocaleString(locale)}×
+                        </option>
+                      ))}
+                    </select>
+                    <small className="muted">{t("detail.spaceHint")}</small>
+                  </div>
+                </>
               ) : (
                 <p className="muted">{t("detail.noAudio")}</p>
               )}
               <p className="muted small">
-                {detail.language ?? ""} {detail.duration ? `· ${clock(detail.duration)}` : ""} · {t(`status.${detail.status}`)}
+                {[silent ? "" : languageName(detail.language, locale), detail.duration ? clock(detail.duration) : "", t(`status.${detail.status}`), detail.tags.map((x) => `#${x}`).join(" ")].filter(Boolean).join(" · ")}
               </p>
+              {detail.status === "completed" && detail.speakers.length > 0 && (
+                <SpeakersEditor speakers={detail.speakers} names={detail.speaker_names} onSave={saveSpeakers} />
+              )}
               {detail.exports.length > 0 && (
                 <div className="deliveries">
                   <h2 className="small-title">{t("detail.exports")}</h2>
@@ -121,7 +174,7 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
                     {detail.exports.map((d) => (
                       <li key={d.id}>
                         <strong>{d.destination}</strong> · <span className={`delivery-status ${d.status}`}>{t(`delivery.${d.status}`)}</span>
-                        {d.attempts ? ` · ${t("detail.attempts", { n: String(d.attempts) })}` : ""}
+                        {d.attempts ? ` · ${d.attempts === 1 ? t("detail.attempt") : t("detail.attempts", { n: String(d.attempts) })}` : ""}
                         {d.url && (
                           <>
                             {" · "}
@@ -141,9 +194,13 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
               )}
             </section>
             <section className="card transcript" aria-label={t("job.words")}>
-              {detail.status !== "completed" && <p className="muted">{t("detail.notReady", { status: t(`status.${detail.status}`) })}</p>}
-              {detail.segments.map((segment) => (
+              {detail.status !== "completed" && <p className="muted" role="status">{t("detail.notReady", { status: t(`status.${detail.status}`) })}</p>}
+              {silent && <p className="muted">{t("job.noSpeech")}</p>}
+              {detail.segments.map((segment, i) => (
                 <div key={segment.id} className="segment">
+                  {segment.speaker && segment.speaker !== detail.segments[i - 1]?.speaker && (
+                    <SpeakerTurnLabel label={segment.speaker} names={detail.speaker_names} />
+                  )}
                   <button type="button" className="ts link" onClick={() => seek(segment.t0)} aria-label={t("detail.seek", { time: clock(segment.t0) })}>
                     {clock(segment.t0)}
                   </button>
@@ -177,7 +234,14 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
                               key={wordIndex}
                               className={`word clickable${active ? " current" : ""}`}
                               aria-current={active ? "true" : undefined}
+                              tabIndex={0}
                               onClick={() => seek(w.t0)}
+                              onKeyDown={(e) => {
+                                if (e.key === "Enter") {
+                                  e.preventDefault();
+                                  seek(w.t0);
+                                }
+                              }}
                             >
                               {w.text}
                             </span>

@@ -1,0 +1,103 @@
+// The data layer: every screen reads the API through these hooks, which own caching,
+// pagination and polling (TanStack Query). Types come from the generated schema.
+import { QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
+import { api, ApiError, request, unwrap, type JobStatus, type TranscriptDetail, type TranscriptPage, type TranscriptSummary, type TranscriptPatch } from "./client";
+
+/** How often a list or a transcript with a running job is refreshed. */
+export const RUNNING_REFRESH_MS = 3000;
+const RUNNING: ReadonlyArray<JobStatus> = ["queued", "processing", "live"];
+
+export function isRunning(status: JobStatus | null | undefined): boolean {
+  return status != null && RUNNING.includes(status);
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      // A 4xx will not get better by asking again; a network error might.
+      queries: { retry: (failures, error) => failures < 2 && !(error instanceof ApiError && error.status >= 400), refetchOnWindowFocus: false },
+    },
+  });
+}
+
+export const keys = {
+  transcripts: ["transcripts"] as const,
+  list: (search: string, status: JobStatus | "") => ["transcripts", "list", { search, status }] as const,
+  transcript: (id: string) => ["transcripts", "one", id] as const,
+  usage: ["usage"] as const,
+  integrations: ["integrations"] as const,
+};
+
+/** What the library searches for: "#radio" finds the tag "radio". */
+export function searchTerms(text: string): string {
+  return text
+    .trim()
+    .replace(/(^|\s)#+/g, "$1")
+    .trim();
+}
+
+/**
+ * The library, page by page. While a job on any loaded page runs, every loaded page is
+ * refreshed (TanStack refetches an infinite query page by page from the first cursor), so
+ * the pages brought in with "Cargar más" stay.
+ */
+export function useTranscriptList(search: string, status: JobStatus | "") {
+  return useInfiniteQuery({
+    queryKey: keys.list(search, status),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      request(
+        api.GET("/transcripts", {
+          params: { query: { search: search || undefined, status: status || undefined, limit: 20, cursor: pageParam ?? undefined } },
+          signal,
+        }),
+      ),
+    getNextPageParam: (last: TranscriptPage) => last.next_cursor ?? null,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((p) => p.items.some((i) => isRunning(i.status))) ? RUNNING_REFRESH_MS : false,
+  });
+}
+
+export function allItems(data: InfiniteData<TranscriptPage> | undefined): TranscriptSummary[] {
+  return data?.pages.flatMap((p) => p.items) ?? [];
+}
+
+/** One transcript; polled while its job is queued, running or live, so it turns into the text by itself. */
+export function useTranscript(id: string) {
+  return useQuery({
+    queryKey: keys.transcript(id),
+    queryFn: ({ signal }) => request(api.GET("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } }, signal })),
+    refetchInterval: (query) => (isRunning(query.state.data?.status) ? RUNNING_REFRESH_MS : false),
+  });
+}
+
+export function useUsage() {
+  return useQuery({ queryKey: keys.usage, queryFn: ({ signal }) => request(api.GET("/me/usage", { signal })) });
+}
+
+/** Title, tags or lines of a transcript; the list and the transcript are refreshed after. */
+export function useUpdateTranscript(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: TranscriptPatch) =>
+      request(api.PATCH("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } }, body })),
+    onSuccess: (updated) => {
+      client.setQueryData<TranscriptDetail>(keys.transcript(id), updated);
+      void client.invalidateQueries({ queryKey: [...keys.transcripts, "list"] });
+    },
+  });
+}
+
+export function useDeleteTranscript(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap<void>(api.DELETE("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } } })),
+    onSuccess: () => {
+      client.removeQueries({ queryKey: keys.transcript(id) });
+      client.setQueriesData<InfiniteData<TranscriptPage>>({ queryKey: [...keys.transcripts, "list"] }, (data) =>
+        data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((i) => i.id !== id) })) } : data,
+      );
+      void client.invalidateQueries({ queryKey: [...keys.transcripts, "list"] });
+    },
+  });
+}

@@ -1,0 +1,82 @@
+"""Speakers in the web app (real headless Chromium, real local stack with tiny.en and the
+diarizer): a diarized job of the three-speaker recording shows speaker labels in the live view
+and on the transcript page; naming S1 "Ana" there shows the name everywhere on the page and in
+the SRT downloaded from the Biblioteca.
+
+Needs Debian's `chromium`, the built app (frontend/dist) and the diarization extra (torch +
+resemblyzer's weights); skips without the extra."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_web_app import AUDIO, browser, shot  # noqa: F401  (the module's Chromium fixture)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None:  # noqa: F811
+    pytest.importorskip("torch", reason="diarization needs: pip install torch==2.13.0 && pip install --no-deps resemblyzer==0.1.4")
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=tiny_stack.url, viewport={"width": 1280, "height": 860}, accept_downloads=True, locale="es-ES"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_default_timeout(30_000)
+    page.goto("/")
+    page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
+    page.get_by_label("Correo electrónico").fill(f"speakers-{uuid.uuid4().hex[:8]}@example.com")
+    page.get_by_label("Contraseña").fill("una clave muy larga")
+    page.get_by_role("button", name="Crear cuenta", exact=True).click()
+    expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+
+    # A diarized job: the live view labels the turns once the speakers are known.
+    page.get_by_label("Elegir archivo").set_input_files(str(AUDIO / "pv_leopard_diarization_test.wav"))
+    page.get_by_label("Título").fill("Tres voces")
+    page.get_by_label("Separar hablantes").check()
+    page.get_by_role("button", name="Transcribir", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Transcripción terminada")).to_be_visible(timeout=180_000)
+    live = page.get_by_test_id("live-words")
+    expect(live.locator(".speaker-label").first).to_have_text("S1", timeout=30_000)
+    expect(live.locator('.speaker-label[data-speaker="S2"]').first).to_be_visible()
+    shot(page, "10-hablantes-en-directo")
+
+    # The transcript page: a label at each turn, and the editor.
+    page.get_by_role("link", name="Biblioteca").click()
+    item = page.get_by_role("listitem", name="Tres voces")
+    item.get_by_role("button", name="Abrir").click()
+    expect(page.get_by_role("heading", name="Tres voces")).to_be_visible()
+    transcript = page.locator("section.transcript")
+    expect(transcript.locator(".speaker-label").first).to_have_text("S1")
+    assert transcript.locator('.speaker-label[data-speaker="S2"]').count() >= 1
+    turns = transcript.locator(".speaker-label").count()
+
+    page.get_by_label("Nombre de S1").fill("Ana")
+    page.get_by_role("button", name="Guardar nombres").click()
+    expect(page.get_by_role("status").filter(has_text="Nombres guardados")).to_be_visible()
+    # Every S1 turn now reads Ana; nothing on the page reads S1 as a speaker any more.
+    s1 = transcript.locator('.speaker-label[data-speaker="S1"]')
+    expect(s1.first).to_have_text("Ana")
+    assert set(s1.all_inner_texts()) == {"Ana"}
+    assert transcript.locator(".speaker-label").count() == turns
+    expect(page.get_by_label("Nombre de S1")).to_have_value("Ana")
+    shot(page, "11-hablantes-renombrados")
+
+    # The name survives a reload and is printed in the SRT.
+    page.reload()
+    expect(page.locator("section.transcript .speaker-label").first).to_have_text("Ana")
+    page.get_by_role("link", name="Biblioteca").click()
+    item = page.get_by_role("listitem", name="Tres voces")
+    item.get_by_label("Formato").select_option("srt")
+    with page.expect_download() as download_info:
+        item.get_by_role("button", name="Descargar").click()
+    srt = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert "Ana: " in srt and "S1:" not in srt and "S2:" in srt, srt
+    assert not errors, errors
+    context.close()
