@@ -154,7 +154,10 @@ class Driver:
             TranscriptItem(user_id=self.user_id, transcript_id=job_id, status=JobStatus.PROCESSING, title="bench",
                            created_at=now, updated_at=now)
         )
-        token = auth.issue_stream_token(get_settings(), self.user_id, job_id)
+        from grabadora.adapters.user_state import UserStateTable
+
+        version = UserStateTable().open_session(self.user_id)  # the relay checks the account exists
+        token = auth.issue_stream_token(get_settings(), self.user_id, job_id, version)
         return job_id, f"{self.relay_url}/transcribe/{job_id}?token={token}"
 
     def stats(self) -> dict:

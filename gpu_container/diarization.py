@@ -17,8 +17,12 @@ How a transcript is diarized (`assign_speakers`):
    Merging stops at `THRESHOLD` (the distance was tuned on real recordings, see
    docs/DIARIZATION.md), then the count is clamped into [min_speakers, max_speakers].
 4. Every word takes the label of the window of its region whose centre is nearest the
-   word's midpoint; labels are renamed S1, S2, ... by first appearance; each segment takes the
-   label most of its words have (ties: the one heard first in the segment).
+   word's midpoint; labels are renamed S1, S2, ... by first appearance.
+5. Turns follow the words (`speaker_turns`): one-word flips are smoothed and boundary words
+   go with the nearer pause (`smooth_labels`), then a segment whose words belong to more than
+   one speaker is split where the speaker changes (as WhisperX does), so every segment has one
+   speaker; segments are renumbered 0..n-1. This happens before the transcript is stored, so
+   corrections (which name segments by id) only ever see the split ids.
 
 Everything is deterministic: no sampling, ties broken by index.
 """
@@ -44,6 +48,9 @@ __all__ = [
     "assign_speakers",
     "label_words",
     "number_by_first_appearance",
+    "smooth_labels",
+    "speaker_turns",
+    "split_turns",
 ]
 
 SAMPLE_RATE = 16000
@@ -59,6 +66,11 @@ STEP_S = 0.5  # window hop inside a region
 MIN_WINDOW_S = 0.4  # a window shorter than this borrows context on both sides
 MAX_WINDOWS = 2500  # longer recordings get a longer hop (up to a whole window) to bound clustering's n^2 memory
 THRESHOLD = 0.45  # cosine distance at which merging stops (average linkage), tuned in docs/DIARIZATION.md
+# Turn smoothing (`smooth_labels`), see docs/DIARIZATION.md.
+KEEP_ALONE_GAP_S = MERGE_GAP_S  # a one-word turn with pauses at least this long on both sides is kept
+BOUNDARY_SHIFT_WORDS = 2  # a turn boundary may move by up to this many words ...
+BOUNDARY_MIN_PAUSE_S = 0.15  # ... onto a pause at least this long ...
+BOUNDARY_MARGIN_S = 0.1  # ... and this much longer than the gap where the labels change
 _INSTALL_HINT = "pip install torch==2.13.0 && pip install --no-deps resemblyzer==0.1.4"
 
 
@@ -394,7 +406,19 @@ class Diarizer:
         min_speakers: int | None = None,
         max_speakers: int | None = None,
     ) -> list[Segment]:
-        """New segments whose words (and the segments themselves) carry speaker labels S1, S2, ..."""
+        """New segments whose words (and the segments themselves) carry speaker labels S1, S2, ...:
+        `label_words_only`, then `speaker_turns` (smoothed, one speaker per segment, renumbered)."""
+        return speaker_turns(self.label_words_only(audio, segments, min_speakers, max_speakers))
+
+    def label_words_only(
+        self,
+        audio: np.ndarray,
+        segments: list[Segment],
+        min_speakers: int | None = None,
+        max_speakers: int | None = None,
+    ) -> list[Segment]:
+        """Words labelled by their windows' clusters, each segment taking its words' majority
+        label; Whisper's segments kept as they are (the diarizer's raw output)."""
         if not segments:
             return []
         units = _units(segments)
@@ -427,6 +451,105 @@ def _apply(segments: list[Segment], units: list[_Unit], names: list[str]) -> lis
             words = []
             speaker = word_speaker.get((si, None))
         out.append(seg.model_copy(update={"words": words, "speaker": speaker}))
+    return out
+
+
+# --------------------------------------------------------------------------- turns
+
+
+def smooth_labels(spans: list[tuple[float, float]], labels: list[str]) -> list[str]:
+    """Labels of time-ordered words (`spans` = their (t0, t1)) with speaker flips smoothed.
+
+    1. A single word whose neighbours on both sides belong to one other speaker takes their
+       label; a single word between two other speakers takes the label of the neighbour it is
+       nearer to in time, the next one's on a tie, as Whisper folds a pause into the start of
+       the word after it (a spurious speaker on a turn's first or last word). Unless pauses of
+       at least `KEEP_ALONE_GAP_S` set it apart on both sides: then it was embedded on its own
+       (a short reply such as "Yes." between two turns).
+    2. Where the label changes, the boundary moves by up to `BOUNDARY_SHIFT_WORDS` words onto the
+       longest pause nearby, if that pause is at least `BOUNDARY_MIN_PAUSE_S` long and
+       `BOUNDARY_MARGIN_S` longer than the gap where the labels change: boundary words go with
+       the speaker they are not separated from by a pause (window labels blur a turn boundary
+       by up to half a window). Each turn keeps at least one word.
+    """
+    out = list(labels)
+    n = len(out)
+
+    def gap(c: int) -> float:  # the pause before word c
+        return spans[c][0] - spans[c - 1][1]
+
+    for i in range(1, n - 1):
+        if out[i] != out[i - 1] and out[i] != out[i + 1]:
+            if gap(i) >= KEEP_ALONE_GAP_S and gap(i + 1) >= KEEP_ALONE_GAP_S:
+                continue
+            # Between two runs of one speaker: theirs; between two speakers: the nearer one's, and
+            # on a tie the next one's (Whisper's word timings fold a pause into the next word's start).
+            out[i] = out[i - 1] if out[i - 1] == out[i + 1] or gap(i) < gap(i + 1) else out[i + 1]
+    i = 1
+    while i < n:
+        if out[i] == out[i - 1]:
+            i += 1
+            continue
+        left = i - 1
+        while left > 0 and out[left - 1] == out[i - 1]:
+            left -= 1
+        right = i
+        while right + 1 < n and out[right + 1] == out[i]:
+            right += 1
+        candidates = range(max(left + 1, i - BOUNDARY_SHIFT_WORDS), min(right, i + BOUNDARY_SHIFT_WORDS) + 1)
+        best = max(candidates, key=lambda c: (gap(c), -abs(c - i), -c))
+        if best != i and gap(best) >= BOUNDARY_MIN_PAUSE_S and gap(best) >= gap(i) + BOUNDARY_MARGIN_S:
+            label = out[i - 1] if best > i else out[i]
+            for k in range(min(best, i), max(best, i)):
+                out[k] = label
+        i = max(i, best) + 1
+    return out
+
+
+def speaker_turns(segments: list[Segment]) -> list[Segment]:
+    """Labelled segments with smoothed word labels (`smooth_labels`), renumbered S1, S2, ... by
+    first appearance, then split where the speaker changes (`split_turns`)."""
+    if not segments:
+        return []
+    units = _units(segments)
+    labels = [
+        (segments[u.seg].words[u.word].speaker if u.word is not None else segments[u.seg].speaker) or ""
+        for u in units
+    ]
+    if not any(labels):
+        return [s.model_copy() for s in segments]
+    smoothed = smooth_labels([(u.t0, u.t1) for u in units], labels)
+    return split_turns(_apply(segments, units, number_by_first_appearance(smoothed)))
+
+
+def split_turns(segments: list[Segment]) -> list[Segment]:
+    """Every segment whose words belong to more than one speaker becomes one segment per run of
+    words of one speaker (text = the run's words, times = the run's words', the first and last
+    piece keeping the segment's own start and end; decoder statistics copied); ids 0..n-1."""
+    out: list[Segment] = []
+    for seg in segments:
+        runs: list[list[Any]] = []
+        for w in seg.words:
+            if runs and runs[-1][-1].speaker == w.speaker:
+                runs[-1].append(w)
+            else:
+                runs.append([w])
+        if len(runs) <= 1:
+            out.append(seg.model_copy(update={"id": len(out)}))
+            continue
+        for k, run in enumerate(runs):
+            out.append(
+                seg.model_copy(
+                    update={
+                        "id": len(out),
+                        "t0": seg.t0 if k == 0 else run[0].t0,
+                        "t1": seg.t1 if k == len(runs) - 1 else run[-1].t1,
+                        "text": "".join(w.text for w in run),
+                        "words": list(run),
+                        "speaker": run[0].speaker,
+                    }
+                )
+            )
     return out
 
 

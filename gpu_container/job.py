@@ -34,7 +34,8 @@ from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript, TranscriptItem, TranscriptResults
 from grabadora.formats import preview, search_text
-from gpu_container.audio import load_audio
+from grabadora.audio_probe import declared_duration
+from gpu_container.audio import SAMPLE_RATE, load_audio
 from gpu_container.diarization import DiarizationUnavailable, assign_speakers
 from gpu_container.transcriber import Transcriber
 
@@ -212,9 +213,13 @@ def _completed_data(job: JobMessage, item: TranscriptItem) -> dict:
         "job_id": job.job_id,
         "transcript_key": item.transcript_key,
         "language": item.language,
+        "language_probability": item.language_probability,
+        "language_source": item.language_source,
+        "language_unsure": item.language_unsure,
         "duration": item.duration,
         "quality_profile": item.quality_profile,
         **({"stop_reason": item.stop_reason} if item.stop_reason else {}),
+        **({"warning": item.warning} if item.warning else {}),
     }
 
 
@@ -253,6 +258,7 @@ def process_job(
         except InvalidAudio as e:
             fail_job(ports, job, e.detail)
             return Outcome.FAILED
+        warning = truncation_warning(declared_duration(local_path), len(audio) / SAMPLE_RATE)
 
     run = transcriber.transcribe(audio, job.options)
     last_progress_write = time.monotonic()
@@ -283,6 +289,8 @@ def process_job(
             job_id=job.job_id,
             language=run.language,
             language_probability=run.language_probability,
+            language_source=run.language_source,
+            language_unsure=run.language_unsure,
             duration=run.duration,
             quality_profile=job.options.profile,
             model=run.model,
@@ -291,7 +299,18 @@ def process_job(
         )
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
-    return complete_job(ports, job, item, transcript, log, diarization_error)
+    return complete_job(ports, job, item, transcript, log, diarization_error, warning)
+
+
+def truncation_warning(declared: float | None, decoded: float) -> str | None:
+    """A word for the user when less audio was decoded than the file's header declares (a
+    download or recording cut short): the transcript holds only the part that was there."""
+    if declared is None or decoded >= declared * 0.98 - 0.5:
+        return None
+    return (
+        f"the file seems cut short: its header declares {declared:.1f} s of audio but only {decoded:.1f} s "
+        "could be decoded; the transcript covers that part"
+    )
 
 
 def complete_job(
@@ -301,6 +320,7 @@ def complete_job(
     transcript: Transcript,
     log: EventLog,
     diarization_error: str | None = None,
+    warning: str | None = None,
 ) -> Outcome:
     """Mark the job completed with its stored transcript, end its stream, count its usage.
 
@@ -310,12 +330,16 @@ def complete_job(
     results = TranscriptResults(
         transcript_key=key,
         language=transcript.language,
+        language_probability=transcript.language_probability,
+        language_source=transcript.language_source,
+        language_unsure=transcript.language_unsure,
         duration=transcript.duration,
         segment_count=len(transcript.segments),
         search_text=search_text(item.title, item.tags, transcript.text),
         preview=preview(transcript.text),
         speakers=sorted({s.speaker for s in transcript.segments if s.speaker}),
         diarization_error=diarization_error,
+        warning=warning,
     )
     try:
         item = ports.transcripts.complete(job.user_id, job.job_id, results)

@@ -40,7 +40,7 @@ from gpu_container.job import (
     with_speakers,
 )
 from gpu_container.streaming import LiveTranscriber, StreamStep, words_to_segments
-from gpu_container.transcriber import Transcriber
+from gpu_container.transcriber import Transcriber, restricted_detection
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def run_live_session(
     log = EventLog(ports, job, ports.events.tail(job.job_id).next_seq)
     options = message.options
     session = LiveTranscriber(
-        live_model.load(QualityProfile.FAST),
+        restricted_detection(live_model.load(QualityProfile.FAST), options.allowed_languages),
         language=item.language or options.language,
         task=options.task,
         hotwords=options.hotwords,

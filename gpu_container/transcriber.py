@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,121 @@ from faster_whisper import WhisperModel
 
 from gpu_container.model_store import resolve_model
 from gpu_container.profiles import DecodeProfile, decode_profile
-from grabadora.models import QualityProfile, Segment, TranscribeOptions, Word
+from grabadora.models import LanguageSource, QualityProfile, Segment, TranscribeOptions, Word
 
-__all__ = ["Transcriber", "TranscriptionRun", "transcribe_kwargs"]
+__all__ = ["LanguageChoice", "Transcriber", "TranscriptionRun", "choose_language", "transcribe_kwargs"]
+
+
+SAMPLE_RATE = 16000
+WINDOW_S = 30  # Whisper's encoder window: one language decision per window
+# Below this probability (Whisper's own, for the language chosen) the choice is flagged unsure
+# and, when restricted to the user's languages, the first preferred language is used instead.
+# Measured in docs/BENCHMARKS.md ("Language identification", `base`): of 50 clips and cuts,
+# the 45 right unrestricted choices had 0.52-1.00 (none under 0.5), the 5 wrong ones 0.21-0.76
+# (3 under 0.5; all five on Spanish cuts of 2-4 s).
+UNSURE_BELOW = 0.5
+# Among the user's languages: the best one is trusted, even under UNSURE_BELOW, when it holds
+# this share of the probability given to all of them (a clear winner among the allowed ones)
+# and Whisper gives it at least CLEAR_AT_LEAST (below, the evidence is noise: a 2-s Spanish cut
+# gave fr 0.21, en 0.12, es 0.02, and English would have won on share alone).
+CLEAR_SHARE = 0.8
+CLEAR_AT_LEAST = 0.2
+# Long files: this many 30-s windows of speech, spread over the file, are listened to.
+DETECTION_WINDOWS = 3
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The language a transcription runs in, and why."""
+
+    language: str | None
+    probability: float | None  # Whisper's probability of `language` (None when forced)
+    source: LanguageSource
+    unsure: bool
+
+
+def choose_language(
+    probabilities: Sequence[tuple[str, float]],
+    allowed: Sequence[str] | None,
+    *,
+    unsure_below: float = UNSURE_BELOW,
+    clear_share: float = CLEAR_SHARE,
+    clear_at_least: float = CLEAR_AT_LEAST,
+) -> LanguageChoice:
+    """Pick the language from Whisper's per-language probabilities.
+
+    Unrestricted (`allowed` empty or None): the most probable language, unsure under
+    `unsure_below`. Restricted: the most probable of the `allowed` ones when Whisper gives it at
+    least `unsure_below`, or when it clearly beats the other allowed ones (`clear_share` of
+    their summed probability, and at least `clear_at_least` itself); otherwise the first
+    allowed language (the user's preferred one), flagged unsure.
+    """
+    ranked = sorted(probabilities, key=lambda lp: lp[1], reverse=True)
+    if not allowed:
+        if not ranked:
+            return LanguageChoice(None, None, "detected", True)
+        language, p = ranked[0]
+        return LanguageChoice(language, round(p, 4), "detected", p < unsure_below)
+    by_language = dict(probabilities)
+    candidates = sorted(((lang, by_language.get(lang, 0.0)) for lang in allowed), key=lambda lp: lp[1], reverse=True)
+    best, p = candidates[0]
+    total = sum(q for _, q in candidates)
+    if p >= unsure_below:
+        return LanguageChoice(best, round(p, 4), "detected", False)
+    if len(candidates) > 1 and p >= clear_at_least and p / total >= clear_share:
+        return LanguageChoice(best, round(p, 4), "detected", True)
+    preferred = allowed[0]
+    return LanguageChoice(preferred, round(by_language.get(preferred, 0.0), 4), "preferred_fallback", True)
+
+
+def detection_windows(audio: np.ndarray, speech: np.ndarray | None = None, windows: int = DETECTION_WINDOWS) -> list[np.ndarray]:
+    """Up to `windows` 30-s windows of `speech` (the audio's speech, VAD-joined; the audio itself
+    when none was found), spread evenly from the start to the end without overlapping."""
+    source = speech if speech is not None and speech.size >= SAMPLE_RATE // 2 else audio
+    size = WINDOW_S * SAMPLE_RATE
+    count = min(windows, max(1, source.size // size))  # whole windows that fit, at least one
+    if count == 1:
+        return [source[:size]]
+    last = source.size - size
+    starts = [round(i * last / (count - 1)) for i in range(count)]
+    return [source[s : s + size] for s in starts]
+
+
+def speech_only(audio: np.ndarray) -> np.ndarray:
+    """The audio's speech, joined, as faster-whisper's Silero VAD finds it (empty when none)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    stamps = get_speech_timestamps(audio, VadOptions())
+    if not stamps:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate([audio[s["start"] : s["end"]] for s in stamps])
+
+
+def language_probabilities(model: WhisperModel, audio: np.ndarray, windows: int = DETECTION_WINDOWS) -> list[tuple[str, float]]:
+    """Whisper's probability of every language, averaged over up to `windows` windows of speech."""
+    chunks = detection_windows(audio, speech_only(audio), windows)
+    totals: dict[str, float] = {}
+    for chunk in chunks:
+        _language, _p, probs = model.detect_language(audio=chunk)
+        for language, p in probs:
+            totals[language] = totals.get(language, 0.0) + p / len(chunks)
+    return sorted(totals.items(), key=lambda lp: lp[1], reverse=True)
+
+
+def restricted_detection(model: Any, allowed: Sequence[str] | None) -> Any:
+    """The model as a live session sees it: a shallow copy whose `detect_language` answers with
+    `choose_language` among `allowed` (the model itself when there is nothing to restrict)."""
+    if not allowed:
+        return model
+    restricted = copy.copy(model)  # the same weights; only this copy answers differently
+    detect = model.detect_language
+
+    def detect_language(*args: Any, **kwargs: Any) -> tuple[str, float, list[tuple[str, float]]]:
+        _language, _p, probabilities = detect(*args, **kwargs)
+        choice = choose_language(probabilities, allowed)
+        return choice.language, choice.probability or 0.0, probabilities
+
+    restricted.detect_language = detect_language
+    return restricted
 
 
 def transcribe_kwargs(options: TranscribeOptions, profile: DecodeProfile) -> dict[str, Any]:
@@ -46,6 +159,8 @@ class TranscriptionRun:
     duration: float
     model: str
     segments: Iterator[Segment]
+    language_source: LanguageSource | None = None
+    language_unsure: bool = False
 
 
 def resolve_device(device: str) -> str:
@@ -95,15 +210,30 @@ class Transcriber:
         if audio.size == 0:
             return TranscriptionRun(options.language, None, 0.0, self._model_name, iter(()))
         model = self.load(options.profile)
-        kwargs = transcribe_kwargs(options, self.profile(options.profile))
+        choice = self.choose_language(model, audio, options)
+        kwargs = transcribe_kwargs(options.model_copy(update={"language": choice.language}), self.profile(options.profile))
         raw_segments, info = model.transcribe(audio, **kwargs)
+        probability = choice.probability if choice.source != "forced" else None
+        if choice.language is None:  # an English-only model: faster-whisper says English
+            probability = round(info.language_probability, 4) if info.language_probability else None
         return TranscriptionRun(
             language=info.language,
-            language_probability=round(info.language_probability, 4) if info.language_probability else None,
+            language_probability=probability,
             duration=round(duration, 3),
             model=self._model_name,
             segments=(_segment(i, s) for i, s in enumerate(raw_segments)),
+            language_source=choice.source,
+            language_unsure=choice.unsure,
         )
+
+    def choose_language(self, model: WhisperModel, audio: np.ndarray, options: TranscribeOptions) -> LanguageChoice:
+        """Forced when the options name a language; else detected over several windows of speech,
+        among `options.allowed_languages` when there are some (see `choose_language`)."""
+        if options.language:
+            return LanguageChoice(options.language, None, "forced", False)
+        if not model.model.is_multilingual:
+            return LanguageChoice(None, None, "detected", False)
+        return choose_language(language_probabilities(model, audio), options.allowed_languages)
 
 
 def _segment(index: int, raw: Any) -> Segment:

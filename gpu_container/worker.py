@@ -22,6 +22,8 @@ from gpu_container.transcriber import Transcriber
 from grabadora.settings import get_settings
 
 logger = logging.getLogger(__name__)
+# How long a dead letter stays hidden while the sweep fails its job; if that fails, it comes back.
+DEAD_LETTER_VISIBILITY = 15 * 60
 
 
 @contextmanager
@@ -147,18 +149,26 @@ class Worker:
         publish_real_time_factor(self.metrics_namespace, seconds, duration)
 
     def sweep_dead_letters(self) -> None:
-        """Jobs whose messages died (e.g. the worker was killed each time) end `failed`, not stuck."""
+        """Jobs whose messages died (e.g. the worker was killed each time) end `failed`, not stuck.
+
+        The message is deleted once its job is failed: it has done its work, and one left in the
+        DLQ would come back every DEAD_LETTER_VISIBILITY seconds to be failed again. If failing the
+        job raises, the message stays (in flight, then visible again) and the next sweep retries;
+        the DLQ alarm counts visible and in-flight messages, so it sees one either way.
+        """
         if self.dead_letters is None:
             return
-        message = self.dead_letters.receive(0, 12 * 3600)
+        message = self.dead_letters.receive(0, DEAD_LETTER_VISIBILITY)
         if message is None:
             return
+        logger.error("dead letter %s (received %d times): failing its job", message.message_id, message.receive_count)
         try:
             job = JobMessage.model_validate_json(message.body)
         except ValidationError:
             self._fail_unreadable(message.body)
-            return
-        fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
+        else:
+            fail_job(self.ports, job, "the transcription failed repeatedly; please try again later")
+        self.dead_letters.delete(message.receipt_handle)
 
     def _fail_unreadable(self, body: str) -> None:
         """Fail the job a malformed message names, when it names one (ids are all it needs)."""
@@ -231,17 +241,24 @@ class LiveWorker:
             thread.join(timeout=5)
 
     def sweep_dead_letters(self) -> None:
-        """Sessions whose messages died (the worker killed each time) end `failed`, not live forever."""
+        """Sessions whose messages died (the worker killed each time) end `failed`, not live forever;
+        their dead letters are deleted then (as for file jobs: `Worker.sweep_dead_letters`)."""
         if self.dead_letters is None:
             return
         try:
-            message = self.dead_letters.receive(0, 12 * 3600)
+            message = self.dead_letters.receive(0, DEAD_LETTER_VISIBILITY)
             if message is None:
                 return
-            session = LiveMessage.model_validate_json(message.body)
-            fail_job(self.ports, session.as_job(), "the live session failed repeatedly; please record again")
-        except (GrabadoraError, ValidationError) as e:
-            logger.warning("live dead-letter sweep: %s", getattr(e, "detail", e))
+            logger.error("live dead letter %s (received %d times): failing its session", message.message_id, message.receive_count)
+            try:
+                session = LiveMessage.model_validate_json(message.body)
+            except ValidationError:
+                logger.error("unreadable live dead letter %s: deleted", message.message_id)
+            else:
+                fail_job(self.ports, session.as_job(), "the live session failed repeatedly; please record again")
+            self.dead_letters.delete(message.receipt_handle)
+        except GrabadoraError as e:
+            logger.warning("live dead-letter sweep: %s", e.detail)
 
     def _session(self, message: ReceivedMessage, stop: threading.Event) -> None:
         try:

@@ -56,6 +56,10 @@ class TokenClaims:
     user_id: str
     email: str | None
     job_id: str | None  # set only on stream tokens
+    # The account's token version when the token was issued (`ver`); a token is valid only
+    # while it equals the account's current one (sign-out-everywhere and deletion change it).
+    # None for API keys, which are checked against their own stored record.
+    version: int | None = None
 
 
 def _issue(settings: Settings, claims: dict, lifetime: timedelta) -> tuple[str, int]:
@@ -65,14 +69,16 @@ def _issue(settings: Settings, claims: dict, lifetime: timedelta) -> tuple[str, 
     return token, int(lifetime.total_seconds())
 
 
-def issue_access_token(settings: Settings, user_id: str, email: str) -> tuple[str, int]:
+def issue_access_token(settings: Settings, user_id: str, email: str, version: int = 0) -> tuple[str, int]:
     """A bearer token for the API; returns (token, seconds until it expires)."""
-    return _issue(settings, {"sub": user_id, "email": email, "typ": "access"}, timedelta(minutes=settings.access_token_minutes))
+    claims = {"sub": user_id, "email": email, "typ": "access", "ver": version}
+    return _issue(settings, claims, timedelta(minutes=settings.access_token_minutes))
 
 
-def issue_stream_token(settings: Settings, user_id: str, job_id: str) -> str:
+def issue_stream_token(settings: Settings, user_id: str, job_id: str, version: int = 0) -> str:
     """A token that opens only this job's event stream (EventSource cannot send headers)."""
-    token, _ = _issue(settings, {"sub": user_id, "job": job_id, "typ": "stream"}, timedelta(minutes=settings.stream_token_minutes))
+    claims = {"sub": user_id, "job": job_id, "typ": "stream", "ver": version}
+    token, _ = _issue(settings, claims, timedelta(minutes=settings.stream_token_minutes))
     return token
 
 
@@ -83,14 +89,17 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
             token,
             settings.jwt_secret_key.get_secret_value(),
             algorithms=[settings.jwt_algorithm],
-            options={"require": ["exp", "sub", "typ"]},
+            options={"require": ["exp", "sub", "typ", "ver"]},
         )
     except jwt.ExpiredSignatureError as e:
-        raise Unauthorized("token expired; sign in again") from e
+        raise Unauthorized("token expired; sign in again", code="session_expired") from e
     except jwt.InvalidTokenError as e:
         raise Unauthorized("invalid token") from e
+    version = payload["ver"]
+    if not isinstance(version, int) or isinstance(version, bool) or not isinstance(payload["sub"], str):
+        raise Unauthorized("invalid token")
     if payload["typ"] == "access":
-        return TokenClaims(user_id=payload["sub"], email=payload.get("email"), job_id=None)
+        return TokenClaims(user_id=payload["sub"], email=payload.get("email"), job_id=None, version=version)
     if payload["typ"] == "stream" and isinstance(payload.get("job"), str):
-        return TokenClaims(user_id=payload["sub"], email=None, job_id=payload["job"])
+        return TokenClaims(user_id=payload["sub"], email=None, job_id=payload["job"], version=version)
     raise Unauthorized("invalid token")

@@ -10,6 +10,21 @@ import sys
 from grabadora.models import QualityProfile
 
 
+
+def language_line(transcript: dict) -> str:
+    """'es (detected, 0.97)', 'es (your first language: detection unsure)', 'fr (asked for)'."""
+    language = transcript.get("language") or "?"
+    source = transcript.get("language_source")
+    probability = transcript.get("language_probability")
+    if source == "forced":
+        return f"{language} (asked for)"
+    if source == "preferred_fallback":
+        return f"{language} (your first language: detection unsure; --language xx to choose)"
+    if source == "detected":
+        sure = f"{probability:.2f}" if probability is not None else "?"
+        return f"{language} (detected, {sure}{', unsure' if transcript.get('language_unsure') else ''})"
+    return language
+
 def _dev(args: argparse.Namespace) -> int:
     import logging
 
@@ -125,7 +140,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         if live:
             sys.stdout.write("\n\n")
         transcript = client.get_transcript(job["job_id"])
-        print(f"--- {transcript['title']} · {transcript['language']} · {transcript['duration']:.1f} s ---",
+        print(f"--- {transcript['title']} · {language_line(transcript)} · {transcript['duration']:.1f} s ---",
               file=sys.stderr)
         print(transcript["text"])
         return 0
@@ -197,7 +212,7 @@ def _live(args: argparse.Namespace) -> int:
         sender.join()
         sys.stdout.write("\n")
         transcript = client.get_transcript(live_id)
-        print(f"--- {transcript['title']} · {transcript['language']} · {transcript['duration']:.1f} s ---",
+        print(f"--- {transcript['title']} · {language_line(transcript)} · {transcript['duration']:.1f} s ---",
               file=sys.stderr)
         print(transcript["text"])
         return 0
@@ -259,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("transcribe", help="upload a file and print its words as they are recognised")
     tr.add_argument("file")
-    tr.add_argument("--language", default=None, help="language code (es, en, ...); default: detect")
+    tr.add_argument("--language", default=None, help="language code (es, en, ...); default: detect among your languages; 'any': among all")
     tr.add_argument("--profile", choices=[p.value for p in QualityProfile], default=None)
     tr.add_argument("--title", default=None)
     tr.add_argument("--tag", action="append", help="a tag (repeat for more)")

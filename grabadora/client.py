@@ -126,9 +126,16 @@ class GrabadoraClient:
         return response.json()
 
     def events(self, stream_url: str, last_event_id: int | None = None, max_reconnects: int = 20) -> Iterator[StreamEvent]:
-        """The job's events until `completed` or `error`, reconnecting with Last-Event-ID if cut."""
+        """The job's events until `completed` or `error`, reconnecting with Last-Event-ID if cut.
+
+        A stream may end before the job does, on purpose (the relay's `stream_max_seconds`,
+        under Lambda's 15-minute limit) or not (a dropped connection): either way the client
+        comes back after the last event it got, waiting what the server's `retry:` asked for.
+        Only ends that bring no event count against `max_reconnects`.
+        """
         url = urljoin(self.base_url, stream_url)
         attempts = 0
+        retry_ms: int | None = None
         while True:
             headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
             try:
@@ -137,14 +144,21 @@ class GrabadoraClient:
                         source.response.read()
                         _raise_for(source.response)
                     for sse in source.iter_sse():
+                        if sse.retry is not None:
+                            retry_ms = sse.retry
                         if not sse.data:
-                            continue  # a heartbeat comment
+                            continue  # a heartbeat comment, or the relay's retry hint before it ends the stream
                         event = StreamEvent(int(sse.id), sse.event, json.loads(sse.data))
                         last_event_id = event.id
                         attempts = 0
                         yield event
                         if event.event in ("completed", "error"):
                             return
+                # The server ended the stream before the job's end: resume where it stopped.
+                attempts += 1
+                if attempts > max_reconnects:
+                    raise ApiError(503, "the event stream keeps ending without events")
+                time.sleep(retry_ms / 1000 if retry_ms is not None else min(0.2 * 2**attempts, 5.0))
             except (httpx.TransportError, httpx.RemoteProtocolError):
                 attempts += 1
                 if attempts > max_reconnects:

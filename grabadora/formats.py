@@ -31,6 +31,10 @@ still split on timings: with as many tokens as before, each token keeps its word
 speaker (and its probability if the token is unchanged); otherwise the segment's span is shared
 among the new tokens in proportion to their length.
 
+Speaker names (`apply_speaker_names`): the user's names for speaker labels ({"S1": "Ana"}) replace
+the labels on segments and words, so every download and export prints "Ana" where it printed
+"S1"; two labels given one name read as one speaker (a paragraph or cue may then join them).
+
 File names are an ASCII slug of the title, at most `FILENAME_CHARS` long, else transcript-<id>.
 """
 
@@ -158,6 +162,25 @@ def _spread(tokens: list[str], t0: float, t1: float, speaker: str | None) -> lis
         end = t0 + (t1 - t0) * done / total
         words.append({"text": " " + token, "t0": round(start, 3), "t1": round(end, 3), "probability": None, "speaker": speaker})
     return words
+
+
+# Speaker names -------------------------------------------------------------------------------
+
+
+def apply_speaker_names(document: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A copy of `document` whose segments' and words' speaker labels are replaced by `names`
+    (labels without a name stay); the mapping is kept as `speaker_names`."""
+    if not names:
+        return document
+    named = copy.deepcopy(document)
+    for segment in named["segments"]:
+        if segment.get("speaker") in names:
+            segment["speaker"] = names[segment["speaker"]]
+        for word in segment.get("words") or []:
+            if word.get("speaker") in names:
+                word["speaker"] = names[word["speaker"]]
+    named["speaker_names"] = dict(names)
+    return named
 
 
 # Paragraphs: TXT and MD -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Literal
@@ -36,13 +37,40 @@ WHISPER_LANGUAGES: frozenset[str] = frozenset(
     "oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo "
     "zh yue".split()
 )
+# `language: "any"` asks for detection among all of Whisper's languages (not only the user's).
+ANY_LANGUAGE = "any"
+DEFAULT_LANGUAGES: tuple[str, ...] = ("es",)
+LanguageSource = Literal["forced", "detected", "preferred_fallback"]
+
+
+def clean_languages(languages: list[str]) -> list[str]:
+    """Whisper language codes, lower-cased, in order, without repeats; `ValueError` for others."""
+    cleaned: list[str] = []
+    for code in languages:
+        code = code.strip().lower()
+        if code not in WHISPER_LANGUAGES:
+            raise ValueError(f"'{code}' is not a language Whisper knows; use codes such as 'es' or 'en'")
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned
+
+
+# C0 and C1 controls (NUL, escapes, line breaks) and the bidi embeddings, overrides and
+# isolates that can make a title read differently from what it holds ("Trojan Source").
+_UNSAFE_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def clean_line(text: str) -> str:
+    """One line of user text (a title, a tag) with control and bidi-control characters
+    removed (line breaks and tabs become spaces), trimmed."""
+    return _UNSAFE_CHARS.sub(lambda m: " " if m.group() in "\t\n\r" else "", text).strip()
 
 
 def clean_tags(tags: list[str]) -> list[str]:
-    """Tags stripped, blanks and repeats dropped, each at most 50 characters."""
+    """Tags cleaned (`clean_line`), blanks and repeats dropped, each at most 50 characters."""
     cleaned: list[str] = []
     for tag in tags:
-        tag = tag.strip()
+        tag = clean_line(tag)
         if len(tag) > 50:
             raise ValueError("each tag must be at most 50 characters")
         if tag and tag not in cleaned:
@@ -55,7 +83,17 @@ class TranscribeOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = Field(None, description="a language code Whisper knows (es, en, ...); omit to detect")
+    language: str | None = Field(
+        None,
+        description="a language code Whisper knows (es, en, ...) to force it; omit (or 'auto') to detect among "
+        "the account's languages (GET /me/languages); 'any' to detect among all of Whisper's languages",
+    )
+    allowed_languages: list[str] | None = Field(
+        None,
+        max_length=20,
+        description="with no language: detect only among these (the account's languages when omitted; "
+        "empty: any language)",
+    )
     profile: QualityProfile = QualityProfile.BALANCED
     title: str | None = Field(None, max_length=200)
     tags: list[str] = Field(default_factory=list, max_length=20)
@@ -87,6 +125,18 @@ class TranscribeOptions(BaseModel):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _any_language(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("language"), str) and data["language"].strip().lower() == ANY_LANGUAGE:
+            return {**data, "language": None, "allowed_languages": []}
+        return data
+
+    @field_validator("allowed_languages")
+    @classmethod
+    def _known_languages(cls, value: list[str] | None) -> list[str] | None:
+        return clean_languages(value) if value is not None else None
+
     @field_validator("language", mode="before")
     @classmethod
     def _blank_language_is_auto(cls, value: Any) -> Any:
@@ -102,6 +152,11 @@ class TranscribeOptions(BaseModel):
     @classmethod
     def _clean_tags(cls, tags: list[str]) -> list[str]:
         return clean_tags(tags)
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, title: str | None) -> str | None:
+        return (clean_line(title) or None) if title is not None else None
 
 
 class JobMessage(BaseModel):
@@ -195,6 +250,8 @@ class Transcript(BaseModel):
     job_id: str
     language: str | None
     language_probability: float | None = None
+    language_source: LanguageSource | None = None  # None: written before languages were recorded
+    language_unsure: bool = False
     duration: float
     quality_profile: QualityProfile
     model: str
@@ -247,12 +304,16 @@ class TranscriptResults(BaseModel):
 
     transcript_key: str
     language: str | None = None
+    language_probability: float | None = None
+    language_source: LanguageSource | None = None
+    language_unsure: bool = False
     duration: float
     segment_count: int
     search_text: str
     preview: str
     speakers: list[str] = Field(default_factory=list)
     diarization_error: str | None = None
+    warning: str | None = None  # e.g. a truncated file: less audio decoded than its header declares
 
     @property
     def usage(self) -> dict[str, float]:
@@ -270,6 +331,10 @@ class TranscriptSummary(BaseModel):
     title: str | None = None
     tags: list[str] = Field(default_factory=list)
     language: str | None = None
+    language_source: LanguageSource | None = Field(
+        None, description="forced (asked for), detected, or preferred_fallback (detection unsure: the first of the account's languages)"
+    )
+    language_unsure: bool = Field(False, description="the language detection was unsure: offer to transcribe again in another language")
     quality_profile: QualityProfile | None = None
     duration: float | None = None
     progress: float | None = None
@@ -296,6 +361,9 @@ class TranscriptItem(BaseModel):
     title: str | None = None
     tags: list[str] = Field(default_factory=list)
     language: str | None = None
+    language_probability: float | None = None
+    language_source: LanguageSource | None = None
+    language_unsure: bool = False
     quality_profile: QualityProfile | None = None
     options: dict[str, Any] = Field(default_factory=dict)  # the TranscribeOptions / LiveOptions asked for
     audio_key: str | None = None
@@ -315,8 +383,10 @@ class TranscriptItem(BaseModel):
     preview: str | None = None
     speakers: list[str] = Field(default_factory=list)
     diarization_error: str | None = None
+    warning: str | None = None
     # The user's edits: corrected segment texts by segment id, and the optimistic-lock version.
     corrections: dict[str, str] = Field(default_factory=dict)
+    speaker_names: dict[str, str] = Field(default_factory=dict)  # the user's names for speaker labels: {"S1": "Ana"}
     edited_at: str | None = None
     version: int = 0
     exports: dict[str, ExportDelivery] = Field(default_factory=dict)
@@ -366,7 +436,15 @@ class TranscriptDetail(TranscriptSummary):
     language_probability: float | None = None
     model: str | None = None
     speakers: list[str] = Field(default_factory=list, description="speaker labels (S1, S2, ...) when diarized")
+    speaker_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="the names given to speaker labels ({\"S1\": \"Ana\"}); segments keep their labels, downloads "
+        "and exports print the names",
+    )
     diarization_error: str | None = Field(None, description="why a diarized job came out without speakers")
+    warning: str | None = Field(
+        None, description="something the user should know about a completed transcript, e.g. that the file was cut short"
+    )
     version: int = Field(0, description="bumped by every PATCH; send it back with the next PATCH to detect lost updates")
 
     @classmethod
@@ -375,7 +453,7 @@ class TranscriptDetail(TranscriptSummary):
         found = {
             "text": document["text"],
             "segments": document["segments"],
-            "language_probability": document.get("language_probability"),
+            "language_probability": document.get("language_probability", item.language_probability),
             "model": document.get("model"),
         } if document is not None else {}
         exports = [ExportRecord(id=export_id, **delivery.model_dump()) for export_id, delivery in sorted(item.exports.items())]

@@ -122,3 +122,28 @@ def build_resources(settings: Settings) -> Resources:
         ),
         bucket=BucketSpec("DataBucket", settings.bucket),
     )
+
+
+def stage_names(prefix: str) -> dict[str, str]:
+    """The settings fields that name resources, all under one prefix (e.g. `grabadora-prod`)."""
+    return {
+        "users_table": f"{prefix}-users",
+        "transcripts_table": f"{prefix}-transcripts",
+        "events_table": f"{prefix}-events",
+        "user_state_table": f"{prefix}-user-state",
+        "live_frames_table": f"{prefix}-live-frames",
+        "jobs_queue": f"{prefix}-jobs",
+        "live_queue": f"{prefix}-live",
+        "exports_queue": f"{prefix}-exports",
+        "bucket": f"{prefix}-data",
+    }
+
+
+def build_stage_resources(stage: str, app: str = "grabadora") -> Resources:
+    """A deployment's resources named `{app}-{stage}-…`, from the settings' defaults only.
+
+    CDK builds the stack from this, so a synth never depends on the synth machine's `GRABADORA_*`
+    variables and two stages (or a redeploy next to a retained table) never share a name.
+    `model_construct` reads no environment and no `.env`: the defaults plus these names.
+    """
+    return build_resources(Settings.model_construct(**stage_names(f"{app}-{stage}")))

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     relay_poll_idle_seconds: float = Field(1.0, gt=0)
     # Commits made in the relay's own process (grabadora dev's worker) wake its streams at once.
     relay_wake_on_local_commit: bool = True
+    # A stream ends cleanly (with a `retry:` hint) after this many seconds and the client resumes
+    # with Last-Event-ID; 0 = never. On AWS it must stay under the Lambda's 15-minute limit (CDK
+    # sets 840). `stream_retry_ms` is the hint: how soon the client should come back.
+    stream_max_seconds: float = Field(0, ge=0)
+    stream_retry_ms: int = Field(500, ge=0)
+    # Open streams one user may hold at once (each holds a relay Lambda on AWS); 0 = no cap.
+    # Beyond it the relay answers 429. Counted in the user-state table, so across instances.
+    streams_per_user: int = Field(0, ge=0)
 
     # Local stack and CLI.
     host: str = "127.0.0.1"
@@ -123,15 +131,50 @@ class Settings(BaseSettings):
 
     # Usage: audio seconds a user may transcribe per calendar month (UTC); 0 = unlimited.
     monthly_quota_seconds: int = Field(0, ge=0)
+    # Queued, running and live jobs one user may have at once (0: no limit); a submit past it is a 429.
+    max_jobs_in_flight: int = Field(10, ge=0)
+    # Proxies whose X-Forwarded-For the local server believes (uvicorn's FORWARDED_ALLOW_IPS:
+    # comma-separated addresses or networks). None by default: the client IP is the connection's.
+    forwarded_allow_ips: str = ""
+
+    # On AWS the keys are not in the environment: these name Secrets Manager secrets (ARN or
+    # name; a JSON secret's "key" field, or the plain string) read once per container through
+    # Powertools' parameters utility (cached `secrets_max_age_seconds`). Unset: the values above.
+    jwt_secret_arn: str | None = None
+    secrets_key_arn: str | None = None
+    secrets_max_age_seconds: int = Field(300, gt=0)
+    # Which keys this process needs outside the dev stage (comma-separated field names): the API
+    # both, the relay `jwt_secret_key` (it checks tokens), the exporter `secrets_key` (it decrypts
+    # integration secrets), the worker neither (it signs and decrypts nothing).
+    required_keys: str = "jwt_secret_key,secrets_key"
+
+    @model_validator(mode="after")
+    def read_secrets(self) -> Settings:
+        """Fill the keys from Secrets Manager when their secrets are named."""
+        if self.jwt_secret_arn:
+            self.jwt_secret_key = SecretStr(_read_secret(self, self.jwt_secret_arn))
+        if self.secrets_key_arn:
+            key = _read_secret(self, self.secrets_key_arn)
+            # CDK generates 43 URL-safe characters; Fernet wants the 32-byte key's base64 padding.
+            self.secrets_key = SecretStr(key + "=" * (-len(key) % 4))
+        return self
 
     @model_validator(mode="after")
     def check_production_ready(self) -> Settings:
         """Outside the dev stage the built-in development keys are refused."""
         if self.stage != "dev":
-            for name in ("jwt_secret_key", "secrets_key"):
+            for name in [n.strip() for n in self.required_keys.split(",") if n.strip() in ("jwt_secret_key", "secrets_key")]:
                 if getattr(self, name).get_secret_value() == type(self).model_fields[name].default.get_secret_value():
                     raise ValueError(f"GRABADORA_{name.upper()} must be set outside the dev stage")
         return self
+
+
+def _read_secret(settings: Settings, secret_id: str) -> str:
+    """One secret's value through Powertools (cached per container for max_age seconds)."""
+    from grabadora.adapters.secrets import read_secret
+
+    return read_secret(secret_id, endpoint_url=settings.aws_endpoint_url, region=settings.region,
+                       max_age=settings.secrets_max_age_seconds)
 
 
 @lru_cache

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra_cdk.common import Shared
@@ -97,11 +98,38 @@ class Api(Construct):
         self.integrator_key = api.add_api_key("IntegratorKey", description="First integrator key; add more per integrator")
         self.usage_plan.add_api_key(self.integrator_key)
 
+        # A rate rule per client IP on the stage (the raw execute-api URL is public too, beside
+        # CloudFront): a flood from one address is blocked before it reaches the Lambda.
+        self.web_acl = None
+        if config.api_waf_rate_limit:
+            self.web_acl = wafv2.CfnWebACL(
+                self,
+                "WebAcl",
+                scope="REGIONAL",
+                default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name="grabadora-api", sampled_requests_enabled=True),
+                rules=[wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=config.api_waf_rate_limit, aggregate_key_type="FORWARDED_IP",
+                        forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                            header_name="X-Forwarded-For", fallback_behavior="MATCH"),
+                    )),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True, metric_name="grabadora-api-rate", sampled_requests_enabled=True),
+                )],
+            )
+            wafv2.CfnWebACLAssociation(self, "WebAclAssociation", resource_arn=api.deployment_stage.stage_arn,
+                                       web_acl_arn=self.web_acl.attr_arn)
         suppress(
             api,
             {
                 "AwsSolutions-APIG2": "Requests are validated by the app (FastAPI/pydantic), which answers 422 with the field at fault.",
-                "AwsSolutions-APIG3": "WAF is optional (cost); the stage is throttled and CloudFront fronts it. docs/deploy.md shows how to attach a web ACL.",
+                **({} if config.api_waf_rate_limit else {
+                    "AwsSolutions-APIG3": "WAF turned off (-c apiWafRateLimit=0); the stage is throttled and CloudFront fronts it."}),
                 "AwsSolutions-APIG4": "Authorization is the app's bearer JWT (ARCHITECTURE 3); /v1/* also needs an API key.",
                 "AwsSolutions-COG4": "Users are the app's own accounts (JWT), not a Cognito user pool.",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]":

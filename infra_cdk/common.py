@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -68,12 +69,23 @@ class Shared(Construct):
                 },
             )
 
-    def secret_environment(self) -> dict[str, str]:
-        """Secrets as Lambda environment values (CloudFormation dynamic references, resolved at deploy)."""
-        return {
-            "GRABADORA_JWT_SECRET_KEY": self.jwt_secret.secret_value_from_json("key").unsafe_unwrap(),
-            "GRABADORA_SECRETS_KEY": cdk.Fn.join("", [self.secrets_key.secret_value_from_json("key").unsafe_unwrap(), "="]),
+    def read_secrets(self, fn: lambda_.Function, *, jwt: bool = False, fernet: bool = False) -> None:
+        """Tell `fn` which secrets it reads at run time, by ARN in its environment (never their
+        values), and grant it exactly those: `secretsmanager:GetSecretValue` on each, nothing
+        else. The app reads them once per container through Powertools' parameters utility
+        (grabadora/settings.py); `GRABADORA_REQUIRED_KEYS` names the keys the function needs."""
+        chosen = [s for s, wanted in ((self.jwt_secret, jwt), (self.secrets_key, fernet)) if wanted]
+        if chosen:
+            fn.add_to_role_policy(iam.PolicyStatement(
+                sid="ReadAppSecrets", actions=["secretsmanager:GetSecretValue"], resources=[s.secret_arn for s in chosen],
+            ))
+        environment = {
+            **({"GRABADORA_JWT_SECRET_ARN": self.jwt_secret.secret_arn} if jwt else {}),
+            **({"GRABADORA_SECRETS_KEY_ARN": self.secrets_key.secret_arn} if fernet else {}),
+            "GRABADORA_REQUIRED_KEYS": ",".join([*(["jwt_secret_key"] if jwt else []), *(["secrets_key"] if fernet else [])]),
         }
+        for key, value in environment.items():
+            fn.add_environment(key, value)
 
     def function(
         self,
@@ -86,6 +98,7 @@ class Shared(Construct):
         memory_size: int = 1024,
         layers: list[lambda_.ILayerVersion] | None = None,
         description: str,
+        reserved_concurrent_executions: int | None = None,
     ) -> lambda_.Function:
         """A Python function on the shared code asset, with its own role, log group and X-Ray."""
         log_group = logs.LogGroup(scope, f"{id}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -103,6 +116,7 @@ class Shared(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             description=description,
+            reserved_concurrent_executions=reserved_concurrent_executions,
         )
         suppress(
             fn,

@@ -63,6 +63,14 @@ class DeployConfig:
     alarm_email: str | None
     cors_origins: list[str]
     iot_endpoint: str | None  # `aws iot describe-endpoint --endpoint-type iot:Data-ATS`
+    # The relay: a stream ends cleanly after this long (the client resumes with Last-Event-ID),
+    # under Lambda's 900 s; open streams per user (429 beyond); the relay's reserved concurrency
+    # (the most streams open at once, all users together; it also caps what the relay can cost).
+    stream_max_seconds: int = 840
+    streams_per_user: int = 5
+    stream_reserved_concurrency: int = 20
+    # Requests one client IP may make to the API stage in 5 minutes before WAF blocks it (0: no web ACL).
+    api_waf_rate_limit: int = 2000
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -93,9 +101,15 @@ class DeployConfig:
             alarm_email=ctx("alarmEmail", None),
             cors_origins=list(ctx("corsOrigins", ["*"])),
             iot_endpoint=ctx("iotEndpoint", None),
+            stream_max_seconds=int(ctx("streamMaxSeconds", 840)),
+            streams_per_user=int(ctx("streamsPerUser", 5)),
+            stream_reserved_concurrency=int(ctx("streamConcurrency", 20)),
+            api_waf_rate_limit=int(ctx("apiWafRateLimit", 2000)),
         )
 
     def __post_init__(self) -> None:
+        if not 0 < self.stream_max_seconds < 900:
+            raise ValueError(f"streamMaxSeconds must be between 1 and 899 (Lambda ends an invocation at 900 s), not {self.stream_max_seconds}")
         if not 0 <= self.worker_min_tasks <= self.worker_max_tasks:
             raise ValueError(f"workerMinTasks must be between 0 and workerMaxTasks ({self.worker_max_tasks}), not {self.worker_min_tasks}")
 

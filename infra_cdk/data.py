@@ -10,7 +10,6 @@ from constructs import Construct
 
 from grabadora.resources import QueueSpec, Resources, TableSpec
 from infra_cdk.config import DeployConfig
-from infra_cdk.nag import suppress
 
 
 class Data(Construct):
@@ -30,7 +29,6 @@ class Data(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=cdk.Duration.days(90))],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        suppress(self.logs_bucket, {"AwsSolutions-S1": "This is the access-log bucket itself; logging it to itself would loop."})
 
         spec = resources.bucket
         audio_transitions = [
@@ -117,7 +115,6 @@ class Data(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
         )
-        suppress(dlq, {"AwsSolutions-SQS3": "This queue is itself a dead-letter queue."})
         queue = sqs.Queue(
             self,
             spec.logical_id,

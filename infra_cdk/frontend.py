@@ -32,6 +32,17 @@ SPA_REWRITE = """function handler(event) {
 }"""
 
 
+def content_security_policy(storage: str) -> str:
+    """The web app's CSP (the same as `grabadora.local.server.content_security_policy`, with the
+    audio bucket as the storage origin). /docs on AWS loads Swagger UI from jsDelivr and is
+    blocked by it; the schema is at /openapi.json."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        f"media-src 'self' blob: {storage}; connect-src 'self' {storage}; worker-src 'self' blob:; font-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
 class Frontend(Construct):
     def __init__(self, scope: Construct, id: str, *, data: Data, api: Api, stream: Stream, config: DeployConfig) -> None:
         super().__init__(scope, id)
@@ -55,6 +66,30 @@ class Frontend(Construct):
             comment="SPA fallback: extensionless paths serve /index.html",
         )
 
+        # Security headers on everything CloudFront answers (app, API, streams): the web app's
+        # strict CSP (its own scripts and styles; uploads and playback go to the audio bucket's
+        # presigned URLs), no framing, nosniff, no referrer, and HSTS for two years.
+        audio = data.bucket
+        storage = f"https://{audio.bucket_name}.s3.amazonaws.com https://{audio.bucket_regional_domain_name}"
+        self.headers_policy = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="Grabadora: CSP, HSTS, nosniff, frame-ancestors none, no referrer",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(storage), override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=cdk.Duration.days(730), include_subdomains=True, preload=False, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(frame_option=cloudfront.HeadersFrameOption.DENY, override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True
+                ),
+            ),
+        )
+
         api_behaviour = cloudfront.BehaviorOptions(
             origin=origins.RestApiOrigin(api.rest_api),
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -63,6 +98,7 @@ class Frontend(Construct):
             # Every header (Authorization included), cookie and query string, except Host:
             # API Gateway routes on its own host name.
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.headers_policy,
         )
         stream_behaviour = cloudfront.BehaviorOptions(
             origin=origins.FunctionUrlOrigin(stream.url, read_timeout=cdk.Duration.seconds(60), keepalive_timeout=cdk.Duration.seconds(60)),
@@ -71,6 +107,7 @@ class Frontend(Construct):
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
             # ?token=, Last-Event-ID and Authorization reach the relay; Host is the Function URL's.
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.headers_policy,
         )
         behaviours = {path: api_behaviour for path in API_PATHS}
         behaviours.update({path: stream_behaviour for path in STREAM_PATHS})
@@ -84,6 +121,7 @@ class Frontend(Construct):
                 origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=self.headers_policy,
                 function_associations=[
                     cloudfront.FunctionAssociation(function=spa_rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)
                 ],

@@ -11,6 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra_cdk.api import Api
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.worker import Worker
@@ -26,6 +27,7 @@ class Monitoring(Construct):
         worker: Worker,
         functions: dict[str, lambda_.IFunction],
         config: DeployConfig,
+        api: Api | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(
@@ -57,16 +59,44 @@ class Monitoring(Construct):
             return a
 
         five = cdk.Duration.minutes(5)
-        alarm("JobsDlqDepth", data.jobs_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
-              "A transcription job failed every attempt and sits in the jobs DLQ.")
-        alarm("LiveDlqDepth", data.live_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
-              "A live session's message failed every delivery (its worker died each time) and sits in the live DLQ.")
-        alarm("ExportsDlqDepth", data.exports_dlq.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"), 1,
+
+        def dead_letters(queue) -> cloudwatch.MathExpression:  # noqa: ANN001 - an sqs.Queue
+            # Waiting + in flight: a dead letter that a worker's sweep holds (while it fails the
+            # job, before deleting it) is not visible, and would hide from a visible-only alarm.
+            return cloudwatch.MathExpression(
+                expression="visible + inflight",
+                using_metrics={
+                    "visible": queue.metric_approximate_number_of_messages_visible(period=five, statistic="Maximum"),
+                    "inflight": queue.metric_approximate_number_of_messages_not_visible(period=five, statistic="Maximum"),
+                },
+                label="dead letters (waiting + in flight)",
+                period=five,
+            )
+
+        alarm("JobsDlqDepth", dead_letters(data.jobs_dlq), 1,
+              "A transcription job failed every attempt and reached the jobs DLQ (an idle worker fails the job and deletes it).")
+        alarm("LiveDlqDepth", dead_letters(data.live_dlq), 1,
+              "A live session's message failed every delivery (its worker died each time) and reached the live DLQ.")
+        alarm("ExportsDlqDepth", dead_letters(data.exports_dlq), 1,
               "An export (Notion/Trello/webhook) failed every attempt and sits in the exports DLQ.")
         alarm("OldestJobAge", data.jobs.metric_approximate_age_of_oldest_message(period=five, statistic="Maximum"),
               config.oldest_job_alarm_seconds, "Jobs wait too long: no worker capacity (GPU quota? instance start failing?).")
         for name, fn in functions.items():
             alarm(f"{name}Errors", fn.metric_errors(period=five, statistic="Sum"), 1, f"The {name} Lambda raised errors.")
+            alarm(f"{name}Throttles", fn.metric_throttles(period=five, statistic="Sum"), 1,
+                  f"The {name} Lambda was throttled (reserved or account concurrency exhausted).")
+        if api is not None:
+            alarm("Api5xx", api.rest_api.metric_server_error(period=five, statistic="Sum"), 5,
+                  "API Gateway answered 5xx (Lambda errors, timeouts at 29 s, or throttling by the account).")
+        # DynamoDB throttling on any table (on-demand tables throttle too, past their warm
+        # throughput or the account's table limits). Ten metrics: the most one alarm may use.
+        throttles = {}
+        for i, (logical_id, table) in enumerate(data.tables.items()):
+            throttles[f"r{i}"] = table.metric("ReadThrottleEvents", period=five, statistic="Sum")
+            throttles[f"w{i}"] = table.metric("WriteThrottleEvents", period=five, statistic="Sum")
+        alarm("DynamoDbThrottles",
+              cloudwatch.MathExpression(expression=" + ".join(throttles), using_metrics=throttles, label="throttled requests, all tables", period=five),
+              1, "DynamoDB throttled reads or writes on a Grabadora table.")
         alarm("WorkerRealTimeFactor", worker.rtf_metric, config.rtf_alarm_threshold,
               "Transcription is slower than expected (processing seconds / audio seconds): GPU not used? wrong profile?",
               comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=2)

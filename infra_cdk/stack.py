@@ -7,8 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from grabadora.resources import build_resources
-from grabadora.settings import Settings
+from grabadora.resources import build_stage_resources
 from infra_cdk.api import Api
 from infra_cdk.common import Shared
 from infra_cdk.config import DeployConfig
@@ -25,17 +24,23 @@ class GrabadoraStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, description="Grabadora: speech transcription (API, live stream, GPU worker, SPA)", **kwargs)
         self.config = config = DeployConfig.from_context(self)
-        # The same definitions the local emulator provisions (names from GRABADORA_* if set).
-        self.resources = resources = build_resources(Settings(_env_file=None, stage="dev"))
+        # The same definitions the local emulator provisions, named grabadora-{stage}-…: explicit
+        # names, never the synth machine's GRABADORA_* variables; two stages never collide.
+        self.resources = resources = build_stage_resources(config.stage)
 
         self.data = Data(self, "Data", resources=resources, config=config)
         self.shared = Shared(self, "Shared", config=config)
         environment = {**self.data.names_environment(), "GRABADORA_STAGE": config.stage}
-        lambda_environment = {**environment, **self.shared.secret_environment()}
+        # No secret values in any environment: each function gets the ARNs of the secrets it
+        # reads (and GetSecretValue on exactly those); the worker gets neither key.
+        lambda_environment = environment
 
         self.api = Api(self, "Api", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
         self.stream = Stream(self, "Stream", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
         self.exporter = Exporter(self, "Exporter", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
+        self.shared.read_secrets(self.api.function, jwt=True, fernet=True)  # tokens; integration secrets
+        self.shared.read_secrets(self.stream.function, jwt=True)  # checks stream tokens
+        self.shared.read_secrets(self.exporter.function, fernet=True)  # decrypts integration secrets
         self.worker = Worker(self, "Worker", data=self.data, shared=self.shared, config=config, environment=environment)
         self.realtime = Realtime(self, "Realtime", publisher=self.worker.task_definition.task_role)
         self.frontend = Frontend(self, "Frontend", data=self.data, api=self.api, stream=self.stream, config=config)
@@ -45,6 +50,7 @@ class GrabadoraStack(cdk.Stack):
             data=self.data,
             worker=self.worker,
             functions={"Api": self.api.function, "Stream": self.stream.function, "Exporter": self.exporter.function},
+            api=self.api,
             config=config,
         )
 

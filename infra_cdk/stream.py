@@ -38,15 +38,26 @@ class Stream(Construct):
                 # quiet one still backs off to 1/s.
                 "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
                 "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03",
+                # The relay ends each stream itself before the invocation's 15 minutes (a clean
+                # end, not a timeout counted as an error), with `retry:` so that the client
+                # resumes at once with Last-Event-ID; the replay makes the cut invisible.
+                "GRABADORA_STREAM_MAX_SECONDS": str(config.stream_max_seconds),
+                "GRABADORA_STREAM_RETRY_MS": "500",
+                "GRABADORA_STREAMS_PER_USER": str(config.streams_per_user),
             },
-            # A stream lasts at most this long; the browser's EventSource then reconnects with
-            # Last-Event-ID and the relay replays from DynamoDB, so nothing is lost.
+            # The hard stop behind GRABADORA_STREAM_MAX_SECONDS.
             timeout=cdk.Duration.minutes(15),
+            # Every open stream holds one execution environment: bound them (and what they cost),
+            # so streams cannot starve the API and exporter of the account's concurrency.
+            reserved_concurrent_executions=config.stream_reserved_concurrency,
             memory_size=512,
             description="Grabadora SSE relay (uvicorn under the Lambda Web Adapter, response streaming)",
         )
         data.transcripts.grant_read_data(self.function)  # ownership check, status
         data.events.grant_read_data(self.function)  # replay and follow
+        # The user-state table: GetItem for the token's session (a signed-out or deleted account's
+        # stream token is refused); Put/Update for the per-user stream leases (grabadora/adapters/stream_slots.py).
+        data.user_state.grant(self.function, "dynamodb:GetItem", *(["dynamodb:PutItem", "dynamodb:UpdateItem"] if config.streams_per_user else []))
 
         # Auth is the app's (bearer or per-job stream token), so the URL itself is public.
         self.url = self.function.add_function_url(

@@ -7,6 +7,7 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -43,13 +44,14 @@ class Worker(Construct):
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=self.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
-        # The GPU-optimised ECS AMI comes from its public SSM parameter at deploy time (a
-        # CloudFormation parameter, not a synth-time lookup).
+        # The Amazon Linux 2023 GPU-optimised ECS AMI (NVIDIA driver, container toolkit, ECS agent)
+        # comes from its public SSM parameter at deploy time (a CloudFormation parameter, not a
+        # synth-time lookup). Amazon Linux 2's (the one before) ends its support on 2026-06-30.
         launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
             instance_type=ec2.InstanceType(config.worker_instance_type),
-            machine_image=ecs.EcsOptimizedImage.amazon_linux2(ecs.AmiHardwareType.GPU),
+            machine_image=ecs.EcsOptimizedImage.amazon_linux2023(ecs.AmiHardwareType.GPU),
             security_group=security_group,
             associate_public_ip_address=True,
             require_imdsv2=True,
@@ -97,6 +99,9 @@ class Worker(Construct):
                 file="gpu_container/Dockerfile",
                 build_args={"GRABADORA_WHISPER_MODEL": config.whisper_model},
                 exclude=ASSET_EXCLUDE,
+                # g5/g6 are x86_64: built on an arm64 laptop without this the image would not
+                # start there ("exec format error"). Docker builds it with emulation if needed.
+                platform=ecr_assets.Platform.LINUX_AMD64,
             ),
             gpu_count=1,
             memory_reservation_mib=12 * 1024,
@@ -108,11 +113,8 @@ class Worker(Construct):
                 "GRABADORA_IOT_PUBLISH": "true" if config.iot_endpoint else "false",
                 **({"GRABADORA_IOT_ENDPOINT": config.iot_endpoint} if config.iot_endpoint else {}),
                 "GRABADORA_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            },
-            secrets={
-                "GRABADORA_JWT_SECRET_KEY": ecs.Secret.from_secrets_manager(shared.jwt_secret, "key"),
-                # The worker never decrypts integration secrets; settings only require a non-default key.
-                "GRABADORA_SECRETS_KEY": ecs.Secret.from_secrets_manager(shared.secrets_key, "key"),
+                # The worker signs no token and decrypts no integration secret: it gets no key.
+                "GRABADORA_REQUIRED_KEYS": "",
             },
             stop_timeout=cdk.Duration.seconds(120),
         )
@@ -206,22 +208,11 @@ class Worker(Construct):
 
         suppress(
             self.asg,
-            {
-                "AwsSolutions-AS3": "Scaling is driven by the ECS capacity provider; its events are visible in ECS and CloudTrail.",
-                "AwsSolutions-EC26": "The root volume is encrypted (gp3, encrypted=True in the launch template).",
-                "AwsSolutions-EC28": "Detailed monitoring is not needed: the instances live only while jobs run.",
-                "AwsSolutions-EC29": "Workers are disposable and scaled to zero; termination protection is ECS managed protection instead.",
-            },
+            {"AwsSolutions-AS3": "Scaling is driven by the ECS capacity provider; its events are visible in ECS and CloudTrail."},
         )
         suppress(
             self,
             {
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]":
-                "What the ECS agent on the instances needs.",
-                "AwsSolutions-ECS2": "Environment variables carry only resource names and tuning; secrets come from Secrets Manager.",
-                "AwsSolutions-SNS2": "The capacity provider's lifecycle topic is CDK-internal and carries no data.",
-                "AwsSolutions-SNS3": "The capacity provider's lifecycle topic is CDK-internal and carries no data.",
-                "AwsSolutions-L1": "The lifecycle-hook drain function is CDK's own.",
-                "AwsSolutions-EC23": "The security group allows no inbound traffic at all.",
+                "AwsSolutions-ECS2": "Environment variables carry only resource names and tuning; the worker needs no secret.",
             },
         )

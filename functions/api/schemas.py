@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from grabadora.models import (
@@ -13,6 +15,7 @@ from grabadora.models import (
     TranscribeOptions,
     TranscriptDetail,
     TranscriptSummary,
+    clean_line,
     clean_tags,
 )
 
@@ -23,11 +26,27 @@ __all__ = ["ExportRecord", "TranscriptDetail", "TranscriptSummary"]
 class SignupRequest(BaseModel):
     email: str = Field(..., max_length=254, examples=["ana@example.com"])
     password: str = Field(..., min_length=8, max_length=256)
+    languages: list[str] | None = Field(
+        None,
+        max_length=10,
+        examples=[["es", "en"]],
+        description="Whisper codes of the languages the user speaks, preferred first; default: from Accept-Language, else ['es']",
+    )
 
 
 class UserOut(BaseModel):
     id: str
     email: str
+    languages: list[str] = Field(default_factory=list, description="the languages the user speaks, preferred first")
+
+
+class LanguagesBody(BaseModel):
+    """The languages the user speaks; a job with no language is detected among them."""
+
+    languages: list[str] = Field(
+        ..., min_length=1, max_length=10, examples=[["es", "en"]],
+        description="Whisper language codes, the preferred one first (used when detection is unsure)",
+    )
 
 
 class TokenOut(BaseModel):
@@ -62,6 +81,14 @@ class JobOut(BaseModel):
     stream_url: str
 
 
+class RetranscribeRequest(BaseModel):
+    language: str | None = Field(
+        None,
+        examples=["en"],
+        description="the language to use (forced); omit or 'auto' to detect among your languages again, 'any' among all",
+    )
+
+
 class Health(BaseModel):
     status: str
 
@@ -73,6 +100,9 @@ class SegmentCorrection(BaseModel):
     text: str = Field(..., max_length=5000, description="the corrected text of the whole segment")
 
 
+MAX_SPEAKER_NAME = 40  # characters of a speaker's name (PATCH /transcripts/{id} `speakers`)
+
+
 class TranscriptPatch(BaseModel):
     """Only the fields sent change."""
 
@@ -81,6 +111,13 @@ class TranscriptPatch(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=200)
     tags: list[str] | None = Field(None, max_length=20)
     segments: list[SegmentCorrection] | None = Field(None, max_length=2000)
+    speakers: dict[str, str | None] | None = Field(
+        None,
+        max_length=50,
+        description="names for speaker labels, e.g. {\"S1\": \"Ana\"} (labels of this transcript only; names 1-40 "
+        "characters, no control characters); null drops a name. Downloads and exports print the names.",
+        examples=[{"S1": "Ana", "S2": "Luis"}],
+    )
     version: int | None = Field(
         None, ge=0, le=2**53,
         description="the `version` read; if the transcript changed since, nothing is written and the answer is 409 "
@@ -90,14 +127,32 @@ class TranscriptPatch(BaseModel):
     @field_validator("title")
     @classmethod
     def _title_not_blank(cls, title: str | None) -> str | None:
-        if title is not None and not title.strip():
+        if title is not None and not clean_line(title):
             raise ValueError("the title cannot be blank")
-        return title.strip() if title else title
+        return clean_line(title) if title else title
 
     @field_validator("tags")
     @classmethod
     def _clean_tags(cls, tags: list[str] | None) -> list[str] | None:
         return None if tags is None else clean_tags(tags)
+
+    @field_validator("speakers")
+    @classmethod
+    def _speaker_names(cls, speakers: dict[str, str | None] | None) -> dict[str, str | None] | None:
+        if speakers is None:
+            return None
+        cleaned: dict[str, str | None] = {}
+        for label, name in speakers.items():
+            if not 1 <= len(label) <= 20:
+                raise ValueError("speaker labels are 1-20 characters (S1, S2, ...)")
+            if name is not None:
+                name = name.strip()
+                if not 1 <= len(name) <= MAX_SPEAKER_NAME:
+                    raise ValueError(f"the name for {label} must be 1-{MAX_SPEAKER_NAME} characters")
+                if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+                    raise ValueError(f"the name for {label} must not contain control characters or line breaks")
+            cleaned[label] = name
+        return cleaned
 
 
 class ExportRequest(BaseModel):

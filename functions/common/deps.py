@@ -18,7 +18,7 @@ from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import ApiKeysTable, UserStateTable
 from grabadora.adapters.users_table import UsersTable
 from grabadora.errors import Unauthorized
-from grabadora.services import api_keys
+from grabadora.services import accounts, api_keys
 from grabadora.services.jobs import Ports
 from grabadora.services.library import LibraryPorts
 from grabadora.services.live import LivePorts
@@ -71,34 +71,56 @@ def get_login_throttle() -> LoginThrottle:
     return LoginThrottle()
 
 
+@lru_cache
+def get_user_state() -> UserStateTable:
+    return UserStateTable()
+
+
 UsersDep = Annotated[UsersTable, Depends(get_users)]
 ThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 ApiKeysDep = Annotated[ApiKeysTable, Depends(get_api_keys)]
+UserStateDep = Annotated[UserStateTable, Depends(get_user_state)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
 LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
 LivePortsDep = Annotated[LivePorts, Depends(get_live_ports)]
 
 
-def get_current_user(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> auth.TokenClaims:
+def authenticate_token(settings: Settings, user_state: UserStateTable, token: str) -> auth.TokenClaims:
+    """A verified token (access or stream) of an account that exists and did not revoke it.
+
+    The account check reads DynamoDB once per request; nothing is cached across requests, so
+    a sign-out everywhere or a deleted account takes effect at once on every Lambda.
+    """
+    claims = auth.decode_token(settings, token)
+    return accounts.check_session(user_state, claims)
+
+
+def get_current_user(
+    settings: SettingsDep, user_state: UserStateDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> auth.TokenClaims:
     """The caller, from an access token; stream tokens do not open the API."""
     if not token:
         raise Unauthorized("not signed in: send 'Authorization: Bearer <token>'")
     claims = auth.decode_token(settings, token)
     if claims.job_id is not None:
         raise Unauthorized("invalid token")
-    return claims
+    return accounts.check_session(user_state, claims)
 
 
 CurrentUser = Annotated[auth.TokenClaims, Depends(get_current_user)]
 
 
 def get_api_caller(
-    settings: SettingsDep, keys: ApiKeysDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    settings: SettingsDep,
+    keys: ApiKeysDep,
+    user_state: UserStateDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> auth.TokenClaims:
     """The caller of the integrator routes: an API key (`gr_…`) or an access token."""
     if token and api_keys.looks_like_api_key(token):
-        return auth.TokenClaims(user_id=api_keys.authenticate(keys, token), email=None, job_id=None)
-    return get_current_user(settings, token)
+        claims = auth.TokenClaims(user_id=api_keys.authenticate(keys, token), email=None, job_id=None)
+        return accounts.check_session(user_state, claims)
+    return get_current_user(settings, user_state, token)
 
 
 ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]
@@ -106,5 +128,5 @@ ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]
 
 def reset_dependencies() -> None:
     """Forget the adapters built from earlier settings (tests that switch endpoints or names)."""
-    for cached in (get_users, get_ports, get_library_ports, get_live_ports, get_api_keys):
+    for cached in (get_users, get_ports, get_library_ports, get_live_ports, get_api_keys, get_user_state):
         cached.cache_clear()

@@ -11,9 +11,12 @@ that is the Function URL with response streaming (up to 15 minutes), not API Gat
 Mapping of OpenAI's fields:
 - `model`: `whisper-1` (or anything else) runs the deployment's model with the balanced
   profile; `grabadora-fast|balanced|precise` pick a profile.
-- `prompt` → `initial_prompt`; `language`, `temperature` as they are;
+- `prompt` → `initial_prompt`; `language`, `temperature` as they are (no `language`: detected among
+  the account's languages, GET /me/languages; `language=any`: among all);
   `timestamp_granularities[]` = `word` adds `words` to `verbose_json`.
-- `response_format`: json | text | srt | verbose_json | vtt.
+- `response_format`: json | text | srt | verbose_json | vtt. `verbose_json` adds `language_code`,
+  `language_probability`, `language_source` (forced | detected | preferred_fallback) and
+  `language_unsure`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from functions.common.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, oauth2_scheme
+from functions.common.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, get_user_state, oauth2_scheme
 from grabadora.services.event_log import follow_events, pacing
 from grabadora.errors import GrabadoraError, InvalidInput, PayloadTooLarge
 from grabadora.http_errors import STATUS_BY_ERROR
@@ -88,7 +91,7 @@ async def translations(request: Request) -> Response:
 async def _caller(request: Request) -> str:
     token = await oauth2_scheme(request)
     try:
-        claims = await to_thread.run_sync(lambda: get_api_caller(get_settings(), get_api_keys(), token))
+        claims = await to_thread.run_sync(lambda: get_api_caller(get_settings(), get_api_keys(), get_user_state(), token))
     except GrabadoraError as e:
         raise OpenAIError(401, f"{e.detail}; send 'Authorization: Bearer <API key>'", kind="authentication_error") from None
     return claims.user_id
@@ -244,6 +247,11 @@ def _result(user_id: str, job_id: str, fmt: str, words: bool, task: str) -> Resp
         "language": language_name(transcript.language),
         "duration": transcript.duration,
         "text": text,
+        # Grabadora's additions (OpenAI clients ignore unknown fields): how the language was decided.
+        "language_code": transcript.language,
+        "language_probability": transcript.language_probability,
+        "language_source": transcript.language_source,
+        "language_unsure": transcript.language_unsure,
         "segments": [
             {
                 "id": s.id, "seek": 0, "start": s.t0, "end": s.t1, "text": s.text, "tokens": [],

@@ -6,29 +6,61 @@ Mangum buffers whole responses. Locally the dev server mounts the same router.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from functions.common.deps import SettingsDep, oauth2_scheme
+from functions.common.deps import SettingsDep, authenticate_token, get_user_state, oauth2_scheme
 from functions.common import openai_routes
 from functions.stream.relay import follow, pacing
-from grabadora import auth
+from grabadora.adapters.stream_slots import StreamSlots
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.errors import InvalidInput, NotFound, Unauthorized
 from grabadora.models import TERMINAL_EVENTS
 from grabadora.http_errors import install_error_handlers
+from grabadora.settings import Settings
 
 router = APIRouter(tags=["stream"])
 
 
 @lru_cache
+def _slots() -> StreamSlots:
+    from grabadora.settings import get_settings
+
+    return StreamSlots(get_settings())
+
+
+@lru_cache
 def _tables() -> tuple[TranscriptsTable, EventsTable]:
     return TranscriptsTable(), EventsTable()
+
+
+async def bounded(
+    events: EventsTable, job_id: str, after_seq: int, settings: Settings, release: Callable[[], None] | None = None
+) -> AsyncIterator[ServerSentEvent]:
+    """The job's events for at most `stream_max_seconds`; a stream cut short says when to resume.
+
+    Lambda ends an invocation at 15 minutes, and one cut there counts as an error. So the relay
+    ends the response itself, cleanly, before that: a last message carries `retry: <ms>` and no
+    event, and the client reconnects with `Last-Event-ID` (the id of the last event it got),
+    from where the replay continues, so no event is lost or repeated. When the client goes away
+    first, sse-starlette cancels this generator and the poll loop with it.
+    """
+    ended = False
+    try:
+        async for message in follow(events, job_id, after_seq, **pacing(settings), max_seconds=settings.stream_max_seconds or None):
+            ended = message.event in TERMINAL_EVENTS
+            yield message
+        if not ended:
+            yield ServerSentEvent(retry=settings.stream_retry_ms, comment="stream time limit: reconnect with Last-Event-ID")
+    finally:
+        if release is not None:
+            release()
 
 
 def _resume_point(header: str | None, query: int | None) -> int:
@@ -60,7 +92,7 @@ async def stream_job(
     credential = token or bearer
     if not credential:
         raise Unauthorized("not signed in: use the stream_url token or 'Authorization: Bearer <token>'")
-    claims = auth.decode_token(settings, credential)
+    claims = await to_thread.run_sync(authenticate_token, settings, get_user_state(), credential)
     if claims.job_id is not None and claims.job_id != job_id:
         raise NotFound("job not found")
     transcripts, events = _tables()
@@ -75,8 +107,12 @@ async def stream_job(
         # The client saw the end already: give it the terminal event again and close, rather
         # than follow a log that will never grow (reconnecting EventSources would pile up).
         start_after = last.seq - 1
+    # Each open stream holds a relay (a Lambda on AWS): at most streams_per_user at once (429).
+    slots = _slots()
+    lease = await to_thread.run_sync(slots.acquire, claims.user_id)
+    release = None if lease is None else (lambda: slots.release(claims.user_id, lease))
     return EventSourceResponse(
-        follow(events, job_id, start_after, **pacing(settings)),
+        bounded(events, job_id, start_after, settings, release),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -89,5 +125,6 @@ def create_app() -> FastAPI:
     app.include_router(router)
     # The OpenAI-compatible routes also hold a response open while the worker runs; here they
     # can stream for up to 15 minutes (the API Lambda serves them too, within API Gateway's limits).
+    # On AWS CloudFront sends /v1/* to the API, not here (docs/deploy.md, "/v1 on AWS").
     app.include_router(openai_routes.router)
     return app

@@ -50,6 +50,22 @@ class ObjectStore:
         with translating("read object size"):
             return int(aws.client("s3").head_object(Bucket=self._bucket, Key=key)["ContentLength"])
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """`length` bytes of the object from `offset` (fewer at its end)."""
+        if length <= 0:
+            return b""
+        with translating("read object"):
+            response = aws.client("s3").get_object(
+                Bucket=self._bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
+            return response["Body"].read()
+
+    def head(self, key: str) -> tuple[int, str]:
+        """(size, content type) of one object; `NotFound` if it is missing."""
+        with translating("read object"):
+            response = aws.client("s3").head_object(Bucket=self._bucket, Key=key)
+        return int(response["ContentLength"]), response.get("ContentType", "")
+
     def put_bytes(self, key: str, body: bytes, content_type: str) -> None:
         with translating("store object"):
             aws.client("s3").put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
@@ -62,6 +78,11 @@ class ObjectStore:
         with translating("read object"):
             body = aws.client("s3").get_object(Bucket=self._bucket, Key=key)["Body"].read()
         return json.loads(body)
+
+    def copy(self, source: str, target: str) -> None:
+        """Copy one object within the bucket (server side); `NotFound` if the source is missing."""
+        with translating("copy object"):
+            aws.client("s3").copy_object(Bucket=self._bucket, Key=target, CopySource={"Bucket": self._bucket, "Key": source})
 
     def download(self, key: str, path: str) -> None:
         """Copy one object to a local file."""

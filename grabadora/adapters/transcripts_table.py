@@ -40,7 +40,7 @@ class TranscriptsTable:
                 TableName=self._table, Key=self._key(user_id, transcript_id), ConsistentRead=True
             )
         if "Item" not in response:
-            raise NotFound("transcript not found")
+            raise NotFound("transcript not found", code="transcript_not_found")
         return TranscriptItem.model_validate(deserialize(response["Item"]))
 
     def list_page(
@@ -114,6 +114,7 @@ class TranscriptsTable:
         title: str | None = None,
         tags: list[str] | None = None,
         corrections: dict[int, str] | None = None,
+        speaker_names: dict[str, str] | None = None,
         search_text: str | None = None,
         preview: str | None = None,
     ) -> TranscriptItem:
@@ -126,6 +127,9 @@ class TranscriptsTable:
             fields["tags"] = tags
         if corrections is not None:
             fields["corrections"] = {str(k): v for k, v in sorted(corrections.items())}
+            fields["edited_at"] = utc_now()
+        if speaker_names is not None:
+            fields["speaker_names"] = dict(sorted(speaker_names.items()))
             fields["edited_at"] = utc_now()
         if search_text is not None:
             fields["search_text"] = search_text

@@ -4,7 +4,14 @@ Items:
 - `integrations`: the user's Notion / Trello / webhook settings. Secret fields are encrypted
   with Fernet (`GRABADORA_SECRETS_KEY`) before they reach DynamoDB and are never returned by
   the API; only the exporter decrypts them.
+- `languages`: the Whisper codes of the languages the user speaks, first preferred; a job with
+  no language is detected among them (kept here, keyed by user id, so API-key callers have them too).
 - `usage#YYYY-MM`: `audio_seconds` and `jobs` added once per completed job (UTC month).
+- `in-flight`: the user's queued, running and live jobs, each with the audio seconds it holds
+  against the quota (`holds`: job id -> {s: seconds, t: since}), under a `version` so that concurrent submits
+  serialise (a conditional put; the loser reads again). See `grabadora/services/quota.py`.
+- `session`: `token_version`, embedded in every access and stream token; bumping it signs the
+  user out everywhere (`grabadora/auth.py`).
 """
 
 from __future__ import annotations
@@ -13,16 +20,20 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.fernet import Fernet, InvalidToken
 
 from grabadora import aws
-from grabadora.adapters._errors import translating
+from grabadora.adapters._errors import translate, translating
 from grabadora.adapters.dynamo import deserialize, serialize, value
-from grabadora.errors import GrabadoraError
+from grabadora.errors import Conflict, GrabadoraError, NotFound
 from grabadora.models import utc_now
 from grabadora.settings import get_settings
 
 INTEGRATIONS_ITEM = "integrations"
+LANGUAGES_ITEM = "languages"  # the languages the user speaks (detection chooses among them)
+IN_FLIGHT_ITEM = "in-flight"
+SESSION_ITEM = "session"
 # Which fields of each integration are secrets (stored encrypted, never returned).
 SECRET_FIELDS: dict[str, frozenset[str]] = {
     "notion": frozenset({"token"}),
@@ -81,6 +92,15 @@ class UserStateTable:
     def _decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
 
+    # Languages --------------------------------------------------------------------------
+
+    def get_languages(self, user_id: str) -> list[str] | None:
+        """The languages the user speaks, first preferred; None when never set."""
+        return self._get(user_id, LANGUAGES_ITEM).get("languages")
+
+    def put_languages(self, user_id: str, languages: list[str]) -> None:
+        self._put({"user_id": user_id, "item": LANGUAGES_ITEM, "languages": languages, "updated_at": utc_now()})
+
     # Usage ------------------------------------------------------------------------------
 
     def add_usage(self, user_id: str, audio_seconds: float, month: str | None = None) -> None:
@@ -102,6 +122,88 @@ class UserStateTable:
         month = month or month_of()
         item = self._get(user_id, f"usage#{month}")
         return {"month": month, "audio_seconds": item.get("audio_seconds", 0), "jobs": item.get("jobs", 0)}
+
+    # Jobs in flight (quota reservations) ------------------------------------------------
+
+    def in_flight(self, user_id: str) -> tuple[dict[str, dict[str, float]], int]:
+        """(job id -> {s: seconds held, t: epoch held since}, version) of the user's jobs in
+        flight (consistent read)."""
+        item = self._get(user_id, IN_FLIGHT_ITEM)
+        holds = {job: {k: float(v) for k, v in hold.items()} for job, hold in item.get("holds", {}).items()}
+        return holds, int(item.get("version", 0))
+
+    def put_in_flight(self, user_id: str, holds: dict[str, dict[str, float]], version: int) -> None:
+        """Replace the holds if nobody else did since `version` was read; `Conflict` otherwise."""
+        try:
+            aws.client("dynamodb").put_item(
+                TableName=self._table,
+                Item=serialize({
+                    "user_id": user_id, "item": IN_FLIGHT_ITEM, "version": version + 1,
+                    "holds": {job: {k: round(v, 3) for k, v in hold.items()} for job, hold in holds.items()},
+                    "updated_at": utc_now(),
+                }),
+                ConditionExpression="attribute_not_exists(version) OR version = :v",
+                ExpressionAttributeValues={":v": value(version)},
+            )
+        except (ClientError, BotoCoreError) as e:
+            error = translate(e, "reserve quota")
+            if isinstance(error, Conflict):
+                raise Conflict("the jobs in flight changed meanwhile") from e
+            raise error from e
+
+    # Declared uploads -------------------------------------------------------------------
+
+    def put_upload(self, user_id: str, upload_id: str, size: int, content_type: str, ttl: int) -> None:
+        """What `POST /uploads` declared, for `POST /transcribe` to check the stored object against."""
+        self._put({"user_id": user_id, "item": f"upload#{upload_id}", "size": size, "content_type": content_type, "ttl": ttl})
+
+    def get_upload(self, user_id: str, upload_id: str) -> dict[str, Any] | None:
+        item = self._get(user_id, f"upload#{upload_id}")
+        return item or None
+
+    # Sessions ---------------------------------------------------------------------------
+
+    def open_session(self, user_id: str) -> int:
+        """The user's token version, recording the account here (version 0) if it is not yet."""
+        with translating("open session"):
+            response = aws.client("dynamodb").update_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "item": {"S": SESSION_ITEM}},
+                UpdateExpression="SET token_version = if_not_exists(token_version, :zero)",
+                ExpressionAttributeValues={":zero": value(0)},
+                ReturnValues="ALL_NEW",
+            )
+        return int(deserialize(response["Attributes"])["token_version"])
+
+    def token_version(self, user_id: str) -> int | None:
+        """The user's current token version; None when the account does not exist (any more)."""
+        item = self._get(user_id, SESSION_ITEM)
+        return int(item["token_version"]) if "token_version" in item else None
+
+    def bump_token_version(self, user_id: str) -> int:
+        """Invalidate every token issued so far; the new version. `NotFound` for no account."""
+        try:
+            response = aws.client("dynamodb").update_item(
+                TableName=self._table,
+                Key={"user_id": {"S": user_id}, "item": {"S": SESSION_ITEM}},
+                UpdateExpression="ADD token_version :one SET updated_at = :now",
+                ConditionExpression="attribute_exists(token_version)",
+                ExpressionAttributeValues={":one": value(1), ":now": value(utc_now())},
+                ReturnValues="UPDATED_NEW",
+            )
+        except (ClientError, BotoCoreError) as e:
+            error = translate(e, "sign out everywhere")
+            if isinstance(error, Conflict):
+                raise NotFound("no such account") from e
+            raise error from e
+        return int(deserialize(response["Attributes"])["token_version"])
+
+    def close_session(self, user_id: str) -> None:
+        """Forget the account's session record: every token it issued stops working."""
+        with translating("close session"):
+            aws.client("dynamodb").delete_item(
+                TableName=self._table, Key={"user_id": {"S": user_id}, "item": {"S": SESSION_ITEM}}
+            )
 
     # ------------------------------------------------------------------------------------
 

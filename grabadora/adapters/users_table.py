@@ -38,3 +38,8 @@ class UsersTable:
         if "Item" not in response:
             raise NotFound("no such user")
         return deserialize(response["Item"])
+
+    def delete(self, email: str) -> None:
+        """Remove the account's sign-in record (account deletion)."""
+        with translating("delete user"):
+            aws.client("dynamodb").delete_item(TableName=self._table, Key={"email": {"S": email}})

@@ -65,7 +65,9 @@ def check_url(url: str, *, allow_private: bool) -> list[IPAddress]:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not is_public(address):
             raise PermanentDeliveryError(
-                f"the webhook host {host} resolves to a private or reserved address ({address}); "
+                # Never which address: that would map the deployment's network for anyone
+                # who can save a webhook URL (the host name is theirs, the answer is not).
+                f"the webhook host {host} resolves to a private or reserved address; "
                 "webhooks are delivered only to public addresses"
             )
         if address not in addresses:

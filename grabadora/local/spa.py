@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
-API_PREFIXES = ("auth", "uploads", "transcribe", "transcripts", "me", "healthz", "docs", "redoc", "openapi.json", "v1")
+API_PREFIXES = ("auth", "uploads", "transcribe", "transcripts", "live", "me", "healthz", "docs", "redoc", "openapi.json", "v1")
 
 _NOT_BUILT = """<!doctype html><html lang="es"><meta charset="utf-8"><title>Grabadora</title>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">
@@ -38,7 +38,10 @@ def mount_spa(app: FastAPI, dist_dir: Path | str | None = None) -> None:
             raise HTTPException(status_code=404, detail="Not Found")
         index = dist / "index.html"
         if not index.is_file():
-            return HTMLResponse(_NOT_BUILT, status_code=503 if path == "" else 404)
+            return HTMLResponse(
+                _NOT_BUILT, status_code=503 if path == "" else 404,
+                headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"},
+            )
         if path:
             candidate = (dist / path).resolve()
             if candidate.is_relative_to(dist.resolve()) and candidate.is_file():

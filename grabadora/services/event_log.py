@@ -38,6 +38,7 @@ async def follow_events(
     idle_after: float | None = None,
     idle_delay: float | None = None,
     doorbell: Doorbell | None = None,
+    max_seconds: float | None = None,
 ) -> AsyncIterator[JobEvent]:
     """Replay from `after_seq`, then tail the log until the job's terminal event.
 
@@ -48,10 +49,16 @@ async def follow_events(
 
     With a `doorbell`, a commit made in this process (the worker thread of `grabadora dev`)
     ends the wait at once; the poll stays the fallback for writers elsewhere.
+
+    With `max_seconds`, the loop ends (without a terminal event) once that long has passed: the
+    caller tells its client to resume after the last event yielded. The loop also ends, by
+    cancellation at its next await, when the consumer goes away (the relay's client
+    disconnected), so nothing keeps polling for nobody.
     """
     loop = asyncio.get_running_loop()
     delay = min_delay
     last_activity = loop.time()
+    deadline = loop.time() + max_seconds if max_seconds else None
     with doorbell.listen(job_id) if doorbell is not None else contextlib.nullcontext() as rung:
         while True:
             if rung is not None:
@@ -67,8 +74,14 @@ async def follow_events(
             else:
                 idle = idle_after is not None and idle_delay is not None and loop.time() - last_activity >= idle_after
                 delay = min(delay * 2, max(idle_delay, max_delay) if idle else max_delay)  # type: ignore[type-var]
+            wait = delay
+            if deadline is not None:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return
+                wait = min(delay, remaining)
             if rung is None:
-                await asyncio.sleep(delay)
+                await asyncio.sleep(wait)
             else:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(rung.wait(), delay)
+                    await asyncio.wait_for(rung.wait(), wait)

@@ -29,7 +29,7 @@ from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import SecretsUnreadable, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, NotFound
-from grabadora.formats import apply_corrections, plain_text, render
+from grabadora.formats import apply_corrections, apply_speaker_names, plain_text, render
 from grabadora.integrations import USER_AGENT, PermanentDeliveryError, TransientDeliveryError, notion, trello, webhook
 from grabadora.models import ExportDestination, ExportMessage, ExportStatus, TranscriptItem, utc_now
 from grabadora.resources import build_resources
@@ -128,7 +128,7 @@ class _Delivery:
     http: httpx.Client
     message: ExportMessage
     item: TranscriptItem
-    document: dict[str, Any]  # corrections applied
+    document: dict[str, Any]  # corrections and speaker names applied
     configured: dict[str, Any]  # the user's settings for this destination, secrets decrypted
     checkpoint: dict[str, Any]
     save: Callable[[dict[str, Any]], None]
@@ -154,6 +154,7 @@ def _deliver(
         document = ObjectStore().get_json(item.transcript_key)
         configured = UserStateTable().get_integrations(message.user_id).get(message.destination.value, {})
         document = apply_corrections(document, item.corrections_by_segment())
+        document = apply_speaker_names(document, item.speaker_names)
         with httpx.Client(timeout=settings.export_timeout_seconds, headers={"User-Agent": USER_AGENT}) as http:
             delivery = _Delivery(http, message, item, document, configured, checkpoint, save, settings)
             return _DESTINATIONS[message.destination](delivery)

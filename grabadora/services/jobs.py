@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 
 from grabadora import auth
+from grabadora.audio_probe import probe_bytes, probe_duration
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -25,7 +26,8 @@ from grabadora.errors import (
     UnsupportedMediaType,
 )
 from grabadora.ids import new_id
-from grabadora.models import JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
+from grabadora.models import DEFAULT_LANGUAGES, JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
+from grabadora.services import quota
 from grabadora.settings import Settings
 
 # Extensions accepted when a browser or client labels the file application/octet-stream.
@@ -72,9 +74,9 @@ def check_media_type(filename: str, content_type: str) -> str:
 
 def check_size(size: int, limit_mb: int) -> None:
     if size <= 0:
-        raise InvalidInput("size: the file is empty")
+        raise InvalidInput("size: the file is empty", code="file_empty")
     if size > limit_mb * 1024 * 1024:
-        raise PayloadTooLarge(f"size: {size} bytes is over the {limit_mb} MB limit")
+        raise PayloadTooLarge(f"size: {size} bytes is over the {limit_mb} MB limit", code="file_too_large")
 
 
 def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, size: int) -> dict:
@@ -86,14 +88,16 @@ def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str,
     key = f"audio/{user_id}/{upload_id}/{name}"
     url, headers = ports.store.presign_put(key, content_type, size, settings.upload_url_seconds)
     expires_at = datetime.now(timezone.utc) + timedelta(seconds=settings.upload_url_seconds)
+    # Kept a week: S3 holds a PUT to the signed size and type, the emulator does not, so
+    # POST /transcribe compares the stored object with this.
+    ports.user_state.put_upload(user_id, upload_id, size, content_type, int(expires_at.timestamp()) + 7 * 86400)
     return {"upload_id": upload_id, "url": url, "headers": headers, "expires_at": expires_at.isoformat(timespec="seconds")}
 
 
 def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) -> None:
-    """`QuotaExceeded` once this month's transcribed audio reaches the monthly quota.
+    """`QuotaExceeded` at once when this month's transcribed audio has reached the quota.
 
-    A job's length is only known once decoded, so the check is on what is already used: the
-    job that crosses the line still runs, the next one is refused.
+    The full check, with the jobs in flight and the new job's own length, is `quota.reserve`.
     """
     quota = settings.monthly_quota_seconds
     if not quota:
@@ -103,7 +107,8 @@ def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) ->
         year, month = map(int, month_of().split("-"))
         resets = f"{year + month // 12}-{month % 12 + 1:02d}-01"
         raise QuotaExceeded(
-            f"monthly quota used up: {used / 60:.1f} of {quota / 60:.0f} minutes this month; it resets on {resets} (UTC)"
+            f"monthly quota used up: {used / 60:.1f} of {quota / 60:.0f} minutes this month; it resets on {resets} (UTC)",
+            code="quota_exceeded",
         )
 
 
@@ -117,7 +122,28 @@ def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str
     except NotFound:
         raise NotFound("upload not found: PUT the file to the upload URL first") from None
     check_size(size, settings.max_upload_mb)
-    return _register_and_enqueue(ports, settings, user_id, upload_id, key, options)
+    check_declared(ports, user_id, upload_id, key, size)
+    seconds, _ = probe_duration(size, lambda offset, length: ports.store.read_range(key, offset, length))
+    return _register_and_enqueue(ports, settings, user_id, upload_id, key, options, seconds)
+
+
+def check_declared(ports: Ports, user_id: str, upload_id: str, key: str, size: int) -> None:
+    """The stored object is the one `POST /uploads` was asked for: same size, same type."""
+    declared = ports.user_state.get_upload(user_id, upload_id)
+    if declared is None:
+        raise NotFound("upload not found or expired: create a new one with POST /uploads")
+    if size != int(declared["size"]):
+        raise InvalidInput(
+            f"size: the uploaded file is {size} bytes, but {declared['size']} were declared; upload it again",
+            code="upload_size_mismatch",
+        )
+    _, stored_type = ports.store.head(key)
+    if stored_type.split(";")[0].strip().lower() != str(declared["content_type"]).lower():
+        raise UnsupportedMediaType(
+            f"content_type: the uploaded file is '{stored_type or 'none'}', but '{declared['content_type']}' was declared; "
+            "send the headers POST /uploads returned",
+            code="upload_type_mismatch",
+        )
 
 
 def submit_file(
@@ -137,13 +163,32 @@ def submit_file(
     check_size(len(body), limit_mb or settings.max_multipart_mb)
     job_id = new_id()
     key = f"audio/{user_id}/{job_id}/{name}"
-    ports.store.put_bytes(key, body, content_type)
-    return _register_and_enqueue(ports, settings, user_id, job_id, key, options)
+    seconds, _ = probe_bytes(body)
+    quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, seconds)
+    try:
+        ports.store.put_bytes(key, body, content_type)
+    except GrabadoraError:
+        quota.release(ports.user_state, user_id, job_id)
+        raise
+    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, None)
+
+
+def with_user_languages(user_state: UserStateTable, user_id: str, options: TranscribeOptions) -> TranscribeOptions:
+    """Options whose detection is limited to the user's languages, unless the request forced a
+    language, named its own list, or asked for any language (`language: "any"`, an empty list)."""
+    if options.language or options.allowed_languages is not None:
+        return options
+    return options.model_copy(update={"allowed_languages": user_state.get_languages(user_id) or list(DEFAULT_LANGUAGES)})
 
 
 def _register_and_enqueue(
-    ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions
+    ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions,
+    reserve_seconds: float | None,
 ) -> dict:
+    """Create the job's item and queue it; `reserve_seconds`: hold them first (None: held already)."""
+    options = with_user_languages(ports.user_state, user_id, options)
+    if reserve_seconds is not None:
+        quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, reserve_seconds)
     now = utc_now()
     item = TranscriptItem(
         user_id=user_id,
@@ -162,6 +207,9 @@ def _register_and_enqueue(
         ports.transcripts.create(item)
     except Conflict:
         raise Conflict(f"upload {job_id} was already submitted; its job id is {job_id}") from None
+    except GrabadoraError:
+        quota.release(ports.user_state, user_id, job_id)
+        raise
     message = JobMessage(job_id=job_id, user_id=user_id, audio_key=audio_key, options=options)
     try:
         ports.queue.send(message.model_dump_json())
@@ -169,7 +217,7 @@ def _register_and_enqueue(
         # Never leave a job `queued` that no worker will ever see.
         ports.transcripts.fail(user_id, job_id, "the job could not be queued; submit it again")
         raise ServiceUnavailable("the job queue is unavailable; try again") from e
-    stream_token = auth.issue_stream_token(settings, user_id, job_id)
+    stream_token = auth.issue_stream_token(settings, user_id, job_id, ports.user_state.token_version(user_id) or 0)
     base = (settings.public_url or "").rstrip("/")
     return {
         "job_id": job_id,
@@ -177,3 +225,26 @@ def _register_and_enqueue(
         "quality_profile": options.profile.value,
         "stream_url": f"{base}/transcribe/{job_id}?token={stream_token}",
     }
+
+
+def retranscribe(ports: Ports, settings: Settings, user_id: str, transcript_id: str, language: str | None) -> dict:
+    """A new job over the same audio as `transcript_id`, with the same options but the language
+    given (forced; `None` or 'auto': detected among the user's languages again; 'any': among
+    all). The old transcript stays until the user deletes it; the new one has its own copy of
+    the audio, so deleting either leaves the other whole."""
+    item = ports.transcripts.get(user_id, transcript_id)
+    if item.status not in (JobStatus.COMPLETED, JobStatus.FAILED) or not item.audio_key:
+        raise Conflict("this transcript is still being made; transcribe it again once it has finished")
+    check_quota(ports.user_state, settings, user_id)
+    asked = {k: v for k, v in item.options.items() if k in TranscribeOptions.model_fields and k != "allowed_languages"}
+    try:
+        options = TranscribeOptions.model_validate({**asked, "title": item.title, "tags": item.tags, "language": language})
+    except ValueError as e:
+        raise InvalidInput(f"language: {e}") from None
+    job_id = new_id()
+    key = f"audio/{user_id}/{job_id}/{PurePath(item.audio_key).name}"
+    try:
+        ports.store.copy(item.audio_key, key)
+    except NotFound:
+        raise Conflict("the audio of this transcript is no longer stored") from None
+    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, item.duration or 0.0)

@@ -21,7 +21,7 @@ from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import SECRET_FIELDS, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, ServiceUnavailable
-from grabadora.formats import Rendered, apply_corrections, fold, preview, render, search_text
+from grabadora.formats import Rendered, apply_corrections, apply_speaker_names, fold, preview, render, search_text
 from grabadora.ids import new_id
 from grabadora.models import (
     ExportDelivery,
@@ -97,9 +97,11 @@ def update_transcript(
     title: str | None = None,
     tags: list[str] | None = None,
     segments: dict[int, str] | None = None,
+    speakers: dict[str, str | None] | None = None,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    """Change title and tags, and correct segment texts; later reads, downloads and exports use them.
+    """Change title and tags, correct segment texts and name speakers ({"S1": "Ana"}, null to
+    drop a name); later reads, downloads and exports use them.
 
     Every write is conditional on the item's `version` (optimistic concurrency), so two PATCHes
     never overwrite each other's corrections. With `expected_version`, a transcript changed since
@@ -112,7 +114,7 @@ def update_transcript(
                 f"the transcript changed since version {expected_version} (it is at version {item.version}); "
                 "reload it and apply your change again"
             )
-        edit = _edit(ports, item, title=title, tags=tags, segments=segments)
+        edit = _edit(ports, item, title=title, tags=tags, segments=segments, speakers=speakers)
         if not edit:
             return get_transcript(ports, user_id, transcript_id)
         try:
@@ -135,6 +137,7 @@ def _edit(
     title: str | None,
     tags: list[str] | None,
     segments: dict[int, str] | None,
+    speakers: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """`save_edit`'s arguments for this change: the new fields, and the search text and preview
     they imply; empty when nothing changes."""
@@ -155,6 +158,10 @@ def _edit(
         corrections = {**item.corrections_by_segment(), **segments}
         text = apply_corrections(original, corrections)["text"]
         edit["corrections"] = corrections
+    if speakers:
+        names = _speaker_names(item, speakers)
+        if names != item.speaker_names:
+            edit["speaker_names"] = names
     if not edit:
         return edit
     if item.is_completed:
@@ -165,9 +172,28 @@ def _edit(
     return edit
 
 
+def _speaker_names(item: TranscriptItem, speakers: dict[str, str | None]) -> dict[str, str]:
+    """The item's speaker names after this change: known labels only; None (or the label
+    itself) drops a name."""
+    if item.status is not JobStatus.COMPLETED:
+        raise Conflict(f"the transcript is {item.status}: speakers can be named once it is completed")
+    unknown = sorted(set(speakers) - set(item.speakers))
+    if unknown:
+        known = f"its speakers are {', '.join(item.speakers)}" if item.speakers else "it has no speaker labels"
+        raise InvalidInput(f"speakers: this transcript has no speaker {unknown[0]!r} ({known})")
+    names = dict(item.speaker_names)
+    for label, name in speakers.items():
+        if name is None or name == label:
+            names.pop(label, None)
+        else:
+            names[label] = name
+    return names
+
+
 def download(ports: LibraryPorts, user_id: str, transcript_id: str, fmt: str) -> Rendered:
+    """The corrected transcript as a file, speakers printed with the names the user gave them."""
     item = ports.transcripts.get(user_id, transcript_id)
-    return render(_document(ports, item), item, fmt)
+    return render(apply_speaker_names(_document(ports, item), item.speaker_names), item, fmt)
 
 
 def delete_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> None:
@@ -218,7 +244,8 @@ def request_export(
     if missing:
         raise InvalidInput(
             f"destination: {_LABEL[destination]} is not configured (missing {', '.join(missing)}); "
-            "set it with PUT /me/integrations"
+            "set it with PUT /me/integrations",
+            code="integration_not_configured",
         )
     export_id = new_id()
     now = utc_now()

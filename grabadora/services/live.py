@@ -18,7 +18,8 @@ from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from grabadora.ids import new_id
 from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
-from grabadora.services.jobs import check_quota
+from grabadora.services import quota
+from grabadora.services.jobs import check_quota, with_user_languages
 from grabadora.settings import Settings
 
 SAMPLE_RATE = 16000
@@ -41,12 +42,16 @@ def recording_key(user_id: str, live_id: str) -> str:
 def start_session(ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions) -> dict:
     """Create the session's transcript item (status `live`) and let one worker claim it."""
     check_quota(ports.user_state, settings, user_id)
-    max_seconds, limit = settings.live_max_seconds, StopReason.MAX_SECONDS
-    if settings.monthly_quota_seconds:
-        left = settings.monthly_quota_seconds - ports.user_state.usage(user_id)["audio_seconds"]
-        if left < max_seconds:
-            max_seconds, limit = max(int(left), 1), StopReason.QUOTA
+    options = with_user_languages(ports.user_state, user_id, options)
     live_id = new_id()
+    # The session holds its whole length against the quota (or what is left of it, and then
+    # stops for the quota), so parallel sessions and jobs never add up past it.
+    max_seconds, limit = settings.live_max_seconds, StopReason.MAX_SECONDS
+    held = quota.reserve(
+        ports.user_state, ports.transcripts, settings, user_id, live_id, float(max_seconds), shrink_to_fit=True
+    )
+    if held < max_seconds:
+        max_seconds, limit = max(int(held), 1), StopReason.QUOTA
     now = utc_now()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     audio_key = recording_key(user_id, live_id)
@@ -65,7 +70,11 @@ def start_session(ports: LivePorts, settings: Settings, user_id: str, options: L
         created_at=now,
         updated_at=now,
     )
-    ports.transcripts.create(item)
+    try:
+        ports.transcripts.create(item)
+    except GrabadoraError:
+        quota.release(ports.user_state, user_id, live_id)
+        raise
     message = LiveMessage(
         job_id=live_id, user_id=user_id, audio_key=audio_key, options=options,
         max_seconds=max_seconds, limit=limit, idle_seconds=settings.live_idle_seconds,
@@ -81,7 +90,7 @@ def start_session(ports: LivePorts, settings: Settings, user_id: str, options: L
         "status": JobStatus.LIVE.value,
         "quality_profile": options.profile.value,
         "final_pass": options.wants_final_pass,
-        "stream_url": f"{base}/transcribe/{live_id}?token={auth.issue_stream_token(settings, user_id, live_id)}",
+        "stream_url": f"{base}/transcribe/{live_id}?token={auth.issue_stream_token(settings, user_id, live_id, ports.user_state.token_version(user_id) or 0)}",
         "max_seconds": max_seconds,
         "idle_timeout_seconds": settings.live_idle_seconds,
         "frame_max_bytes": settings.live_frame_max_bytes,

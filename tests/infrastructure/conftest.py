@@ -67,11 +67,9 @@ def template(synth: Synth) -> Template:
 
 
 @pytest.fixture(scope="session")
-def resources():
-    from grabadora.resources import build_resources
-    from grabadora.settings import Settings
-
-    return build_resources(Settings(_env_file=None, stage="dev"))
+def resources(synth: Synth):
+    """The resource definitions the stack was built from (stage-qualified: grabadora-prod-…)."""
+    return synth.stack.resources
 
 
 def validation_report(outdir: Path) -> dict:

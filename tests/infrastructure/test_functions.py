@@ -19,6 +19,7 @@ S3_READ = {"s3:GetObject*", "s3:GetBucket*", "s3:List*"}
 S3_WRITE = {"s3:DeleteObject*", "s3:PutObject", "s3:PutObjectLegalHold", "s3:PutObjectRetention",
             "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:Abort*"}
 SQS_SEND = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+SECRETS = {"secretsmanager:GetSecretValue"}
 SQS_CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
 
@@ -33,15 +34,16 @@ def test_api_lambda_is_mangum_with_powertools_and_active_tracing(synth, template
     assert props["TracingConfig"] == {"Mode": "Active"}
     env = props["Environment"]["Variables"]
     assert env["POWERTOOLS_SERVICE_NAME"] == "grabadora-api" and env["POWERTOOLS_METRICS_NAMESPACE"] == "Grabadora"
-    # Names come from the resources, secrets from Secrets Manager (dynamic references)
+    # Names come from the resources; secrets are named by ARN and read at run time
     assert env["GRABADORA_USERS_TABLE"] == {"Ref": synth.logical_id(synth.stack.data.users)}
-    assert "resolve:secretsmanager" in str(env["GRABADORA_JWT_SECRET_KEY"])
+    assert env["GRABADORA_JWT_SECRET_ARN"] == {"Ref": synth.logical_id(synth.stack.shared.jwt_secret)}
+    assert "GRABADORA_JWT_SECRET_KEY" not in env
     assert len(props["Layers"]) == 1  # the dependency layer (the stand-in directory exists)
 
 
 def test_api_role_gets_exactly_its_grants(synth) -> None:
     actions = synth.role_actions(synth.stack.api.function.role)
-    assert actions == XRAY | DDB_READ | DDB_WRITE | S3_READ | S3_WRITE | SQS_SEND
+    assert actions == XRAY | DDB_READ | DDB_WRITE | S3_READ | S3_WRITE | SQS_SEND | SECRETS
 
 
 def test_rest_api_is_throttled_and_integrators_have_a_usage_plan_and_key(synth, template) -> None:
@@ -111,7 +113,8 @@ def test_stream_runs_under_the_web_adapter_in_response_stream_mode(synth, templa
 
 def test_stream_role_only_reads_transcripts_and_events(synth) -> None:
     stack = synth.stack
-    assert synth.role_actions(stack.stream.function.role) == XRAY | DDB_READ
+    # + its stream-slot leases in user-state (GetItem/PutItem/UpdateItem) and the JWT secret
+    assert synth.role_actions(stack.stream.function.role) == XRAY | DDB_READ | {"dynamodb:PutItem", "dynamodb:UpdateItem"} | SECRETS
     policies = [p for p in synth.resources("AWS::IAM::Policy").values()
                 if {"Ref": synth.logical_id(stack.stream.function.role)} in p["Properties"]["Roles"]]
     resources = str([s["Resource"] for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]])
@@ -137,7 +140,7 @@ def test_exporter_consumes_exports_with_partial_batch_responses(synth, template,
 
 
 def test_exporter_role_gets_exactly_its_grants(synth) -> None:
-    assert synth.role_actions(synth.stack.exporter.function.role) == XRAY | DDB_READ | DDB_WRITE | S3_READ | SQS_CONSUME
+    assert synth.role_actions(synth.stack.exporter.function.role) == XRAY | DDB_READ | DDB_WRITE | S3_READ | SQS_CONSUME | SECRETS
 
 
 def test_functions_have_their_own_roles(synth) -> None:

@@ -213,7 +213,8 @@ def deploy_secrets() -> dict[str, str]:
 
 
 def resolve_environment(function: Function, deploy_secrets: dict[str, str]) -> dict[str, str]:
-    """The function's environment, its deploy-time values replaced by local stand-ins."""
+    """The function's environment, its deploy-time values replaced by local stand-ins (the
+    secrets' ARNs by those of the same secrets created in the emulator: `secret_arns`)."""
     from grabadora.settings import Settings
 
     resolved = {}
@@ -233,10 +234,27 @@ def resolve_environment(function: Function, deploy_secrets: dict[str, str]) -> d
 
 
 @pytest.fixture(scope="module")
+def secret_arns(emulator: str, deploy_secrets: dict[str, str]) -> dict[str, str]:
+    """The two keys as CDK generates them (JSON {"key": ...}; the Fernet key without its '='),
+    stored in the emulator's Secrets Manager: the functions read them at start-up by ARN."""
+    import json as json_
+
+    from grabadora import aws
+
+    client = aws.client("secretsmanager")
+    jwt = client.create_secret(Name=f"jwt-{time.monotonic_ns()}", SecretString=json_.dumps({"key": deploy_secrets["GRABADORA_JWT_SECRET_KEY"]}))
+    fernet = client.create_secret(Name=f"fernet-{time.monotonic_ns()}",
+                                  SecretString=json_.dumps({"key": deploy_secrets["GRABADORA_SECRETS_KEY"].rstrip("=")}))
+    return {"GRABADORA_JWT_SECRET_ARN": jwt["ARN"], "GRABADORA_SECRETS_KEY_ARN": fernet["ARN"]}
+
+
+@pytest.fixture(scope="module")
 def lambda_env(
-    interpreter_dir: Path, task_root: Path, runtime_dir: Path, deploy_secrets: dict[str, str]
+    interpreter_dir: Path, task_root: Path, runtime_dir: Path, deploy_secrets: dict[str, str], secret_arns: dict[str, str],
+    emulator: str,
 ) -> Any:  # noqa: ANN401
-    """What Lambda puts in the environment of a function's process, and nothing else."""
+    """What Lambda puts in the environment of a function's process, and nothing else (its AWS
+    endpoint is the emulator, where the secrets it names are)."""
     from grabadora.local.emulator import EMULATOR_CREDENTIALS
 
     def build(function: Function, **extra: str) -> dict[str, str]:
@@ -264,7 +282,8 @@ def lambda_env(
             "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             **EMULATOR_CREDENTIALS,  # the role's credentials: throwaway ones, nothing real is signed
             "AWS_SESSION_TOKEN": "grabadora-local",
-            **resolve_environment(function, deploy_secrets),
+            **resolve_environment(function, {**deploy_secrets, **secret_arns}),
+            "GRABADORA_AWS_ENDPOINT_URL": emulator,
             **extra,
         }
 
@@ -330,6 +349,7 @@ def finished_job(emulator: str) -> FinishedJob:
     """A job whose whole log is already in DynamoDB, written through the project's adapters."""
     from grabadora.adapters.events_table import EventsTable
     from grabadora.adapters.transcripts_table import TranscriptsTable
+    from grabadora.adapters.user_state import UserStateTable
     from grabadora.models import JobEvent, JobStatus, TranscriptItem, utc_now
 
     user_id, job_id = "user-lambda-start", "01LAMBDASTARTJOB0000000000"
@@ -346,6 +366,7 @@ def finished_job(emulator: str) -> FinishedJob:
         JobEvent(job_id=job_id, seq=4, type="completed", data={"transcript_id": job_id, "text": "Hola señores"}),
     ]
     EventsTable().append(events)
+    UserStateTable().open_session(user_id)  # the account exists (tokens are checked against it)
     return FinishedJob(user_id, job_id, events)
 
 

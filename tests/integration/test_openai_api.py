@@ -54,6 +54,9 @@ def test_every_response_format_is_accepted_by_the_official_client(
             model="whisper-1", file=f, response_format="verbose_json", timestamp_granularities=["word", "segment"]
         )
     assert verbose.language == "english" and verbose.duration == pytest.approx(11.0, abs=0.1)
+    # And Grabadora's additions say how the language was decided (tiny.en: English, no detection)
+    extra = verbose.model_extra or {}
+    assert extra["language_code"] == "en" and extra["language_source"] == "detected" and extra["language_unsure"] is False
     assert verbose.segments and verbose.segments[0].start >= 0
     assert len(verbose.words) >= 20 and all(w.start <= w.end for w in verbose.words)
     # text, srt, vtt come back as strings the parsers accept

@@ -21,7 +21,7 @@ def stored_hash() -> str:
 
 def _forge(settings: Settings, **claims) -> str:
     now = datetime.now(timezone.utc)
-    payload = {"sub": "user-1", "typ": "access", "iat": now, "exp": now + timedelta(minutes=5), **claims}
+    payload = {"sub": "user-1", "typ": "access", "iat": now, "exp": now + timedelta(minutes=5), "ver": 0, **claims}
     payload = {k: v for k, v in payload.items() if v is not None}
     return jwt.encode(payload, settings.jwt_secret_key.get_secret_value(), algorithm="HS256")
 
@@ -107,7 +107,7 @@ def test_access_token_roundtrip(settings: Settings) -> None:
     # When decoding it
     claims = auth.decode_token(settings, token)
     # Then it names that user, is not scoped to a job, and lives as long as configured
-    assert claims == auth.TokenClaims(user_id="user-1", email="ana@example.com", job_id=None)
+    assert claims == auth.TokenClaims(user_id="user-1", email="ana@example.com", job_id=None, version=0)
     assert expires_in == settings.access_token_minutes * 60
     payload = jwt.decode(token, options={"verify_signature": False})
     assert payload["exp"] - payload["iat"] == expires_in
@@ -177,11 +177,20 @@ def test_stream_token_without_a_job_is_unauthorized(settings: Settings) -> None:
         auth.decode_token(settings, _forge(settings, typ="stream"))
 
 
-@pytest.mark.parametrize("missing", ["sub", "typ", "exp"])
+def test_tokens_carry_the_accounts_token_version(settings: Settings) -> None:
+    # Given tokens issued at the account's token version 3
+    token, _ = auth.issue_access_token(settings, "user-1", "ana@example.com", 3)
+    stream = auth.issue_stream_token(settings, "user-1", "01JOB", 3)
+    # Then both carry it, for the per-request check against the account's current one
+    assert auth.decode_token(settings, token).version == 3
+    assert auth.decode_token(settings, stream).version == 3
+
+
+@pytest.mark.parametrize("missing", ["sub", "typ", "exp", "ver"])
 def test_token_missing_a_required_claim_is_unauthorized(settings: Settings, missing: str) -> None:
     # Given a signed token without one of sub, typ, exp
     now = datetime.now(timezone.utc)
-    payload = {"sub": "user-1", "typ": "access", "exp": now + timedelta(minutes=5)}
+    payload = {"sub": "user-1", "typ": "access", "exp": now + timedelta(minutes=5), "ver": 0}
     del payload[missing]
     token = jwt.encode(payload, settings.jwt_secret_key.get_secret_value(), algorithm="HS256")
     # When decoding it / Then Unauthorized

@@ -54,9 +54,25 @@ class Queue:
 class Usage:
     def __init__(self, used: float) -> None:
         self.used = used
+        self.holds: dict[str, float] = {}
+        self.version = 0
 
     def usage(self, user_id: str) -> dict:
         return {"audio_seconds": self.used}
+
+    def get_languages(self, user_id: str) -> list[str] | None:
+        return None  # never set: Spanish
+
+    def in_flight(self, user_id: str) -> tuple[dict[str, float], int]:
+        return dict(self.holds), self.version
+
+    def put_in_flight(self, user_id: str, holds: dict[str, float], version: int) -> None:
+        if version != self.version:
+            raise Conflict("changed")
+        self.holds, self.version = dict(holds), version + 1
+
+    def token_version(self, user_id: str) -> int:
+        return 0
 
 
 def _ports(used: float = 0.0) -> live.LivePorts:
@@ -78,6 +94,18 @@ def test_a_session_is_bounded_by_the_quota_left_and_says_so() -> None:
     # And without a quota the length limit applies
     session = live.start_session(_ports(), _settings(live_max_seconds=600), "u1", LiveOptions())
     assert session["max_seconds"] == 600
+
+
+def test_parallel_sessions_share_the_quota_left() -> None:
+    # Given a user with 100 of 3600 monthly seconds left
+    ports = _ports(used=3500)
+    settings = _settings(monthly_quota_seconds=3600)
+    # When two sessions start, the first holds the 100 s left
+    first = live.start_session(ports, settings, "u1", LiveOptions())
+    assert first["max_seconds"] == 100
+    # Then the second is refused while the first is live (they cannot both run 100 s)
+    with pytest.raises(QuotaExceeded):
+        live.start_session(ports, settings, "u1", LiveOptions())
 
 
 def test_no_session_starts_once_the_quota_is_used_up() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.common.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import ApiKeyOut, ApiKeyRequest, IntegrationsOut, IntegrationsPatch, NewApiKeyOut, UsageOut
-from grabadora.services import api_keys, library
+from functions.common.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep, UserStateDep, UsersDep
+from functions.api.schemas import (
+    ApiKeyOut, ApiKeyRequest, IntegrationsOut, IntegrationsPatch, LanguagesBody, NewApiKeyOut, UsageOut,
+)
+from grabadora.services import accounts, api_keys, library
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -15,6 +17,35 @@ router = APIRouter(prefix="/me", tags=["me"])
 @router.get("")
 def whoami(user: CurrentUser) -> dict:
     return {"id": user.user_id, "email": user.email}
+
+
+@router.get("/languages", response_model=LanguagesBody)
+async def get_languages(user: CurrentUser, user_state: UserStateDep) -> dict:
+    """The languages the account's owner speaks, preferred first: a job with no language is
+    detected among them, and falls back to the first when detection is unsure."""
+    return {"languages": await run_in_threadpool(accounts.user_languages, user_state, user.user_id)}
+
+
+@router.put("/languages", response_model=LanguagesBody)
+async def put_languages(body: LanguagesBody, user: CurrentUser, user_state: UserStateDep) -> dict:
+    """Replace the account's languages (Whisper codes such as 'es', 'en'; the preferred first)."""
+    return {"languages": await run_in_threadpool(accounts.set_user_languages, user_state, user.user_id, body.languages)}
+
+
+@router.post("/sign-out-everywhere", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out_everywhere(user: CurrentUser, user_state: UserStateDep) -> Response:
+    """End every session of this account: every access and stream token issued so far is
+    refused from now on (this one too). API keys stay valid; revoke them one by one."""
+    await run_in_threadpool(accounts.sign_out_everywhere, user_state, user.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_account(user: CurrentUser, users: UsersDep, user_state: UserStateDep, ports: LibraryDep) -> Response:
+    """Delete the account and everything it owns: transcripts, audio, API keys, settings. Its
+    tokens, stream tokens and keys stop working at once. Cannot be undone."""
+    await run_in_threadpool(accounts.delete_account, users, user_state, ports, user.user_id, user.email)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/integrations", response_model=IntegrationsOut)

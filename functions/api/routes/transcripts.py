@@ -8,11 +8,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.common.deps import CurrentUser, LibraryDep, SettingsDep
-from functions.api.schemas import ExportRecord, ExportRequest, TranscriptDetail, TranscriptPage, TranscriptPatch
+from functions.common.deps import CurrentUser, LibraryDep, PortsDep, SettingsDep
+from functions.api.schemas import (
+    ExportRecord, ExportRequest, JobOut, RetranscribeRequest, TranscriptDetail, TranscriptPage, TranscriptPatch,
+)
 from grabadora.errors import InvalidInput
 from grabadora.models import JobStatus
-from grabadora.services import library
+from grabadora.services import jobs, library
 
 router = APIRouter(prefix="/transcripts", tags=["transcripts"])
 
@@ -61,7 +63,7 @@ async def update_transcript(
     ports: LibraryDep,
     if_match: Annotated[str | None, Header(max_length=40, description="the transcript's `version`, e.g. \"3\"")] = None,
 ) -> TranscriptDetail:
-    """Change the title or tags, or correct segment texts; downloads and exports use the corrections."""
+    """Change the title or tags, correct segment texts, or name speakers; downloads and exports use them."""
     expected = body.version
     if expected is None and if_match is not None:
         tag = if_match.strip().removeprefix("W/").strip('"')
@@ -76,6 +78,7 @@ async def update_transcript(
             title=body.title,
             tags=body.tags,
             segments={s.id: s.text for s in body.segments} if body.segments else None,
+            speakers=body.speakers,
             expected_version=expected,
         )
     )
@@ -110,3 +113,17 @@ async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, por
     return await run_in_threadpool(
         library.request_export, ports, settings, user.user_id, transcript_id, body.destination, options
     )
+
+
+@router.post(
+    "/{transcript_id}/retranscribe",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={**NOT_FOUND, 409: {"description": "Still being transcribed, or its audio is gone"}},
+)
+async def retranscribe(
+    transcript_id: str, body: RetranscribeRequest, user: CurrentUser, ports: PortsDep, settings: SettingsDep
+) -> dict:
+    """Transcribe the same audio again, as a new job, in the `language` given (e.g. when the
+    detection was unsure: `language_unsure`). The old transcript stays until you delete it."""
+    return await run_in_threadpool(jobs.retranscribe, ports, settings, user.user_id, transcript_id, body.language)
