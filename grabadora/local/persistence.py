@@ -178,6 +178,9 @@ class StateStore:
                     continue
                 lock_file.seek(0)
                 holder = lock_file.read().strip() or "another process"
+                if _end_orphaned_emulator(holder):
+                    deadline = time.monotonic() + 10.0
+                    continue
                 lock_file.close()
                 raise StateError(
                     f"{self.directory} is in use by {holder}; stop it, or give this one another "
@@ -302,6 +305,33 @@ class _ObjectBody:
 
 def _object_body(name: str) -> bytes:  # pragma: no cover - the loader substitutes its own
     raise StateError("object bodies are read by the state loader")
+
+
+def _end_orphaned_emulator(holder: str) -> bool:
+    """Kill the lock's holder if it is an emulator process whose `grabadora dev` is gone (killed
+    with `kill -9`) and that is still finishing after the wait: its last good snapshot is on
+    disk already (each is written whole, then renamed). Whether it was killed."""
+    try:
+        pid = int(holder.removeprefix("pid").strip())
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        parent = int(args[args.index(b"--parent-pid") + 1])
+    except (ValueError, OSError, IndexError):
+        return False
+    if b"grabadora.local.emulator_process" not in args:
+        return False
+    try:
+        os.kill(parent, 0)
+        return False  # its grabadora dev is alive: the folder is really in use
+    except ProcessLookupError:
+        pass
+    except OSError:
+        return False
+    logger.warning("the emulator pid %d outlived its grabadora dev; stopping it", pid)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return False
+    return True
 
 
 def _lock_reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:

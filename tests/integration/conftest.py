@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import uvicorn
 
@@ -35,6 +36,8 @@ def aws_endpoint() -> Iterator[str]:
     use_emulator_credentials()
     emulator = Emulator("127.0.0.1", 0)
     url = emulator.start()
+    # moto's state is per process: start from empty whatever an earlier tier left in it.
+    httpx.post(f"{url}/moto-api/reset", timeout=30).raise_for_status()
     os.environ.update(
         {
             "GRABADORA_AWS_ENDPOINT_URL": url,
