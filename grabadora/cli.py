@@ -139,16 +139,20 @@ def _transcribe(args: argparse.Namespace) -> int:
         progress.close()
         if live:
             sys.stdout.write("\n\n")
-        transcript = client.get_transcript(job["job_id"])
-        print(f"--- {transcript['title']} · {language_line(transcript)} · {transcript['duration']:.1f} s ---",
-              file=sys.stderr)
-        print(transcript["text"])
+        _print_transcript(client.get_transcript(job["job_id"]))
         return 0
     except ApiError as e:
         print(f"error: {e.detail}", file=sys.stderr)
         return 1
     finally:
         client.close()
+
+
+def _print_transcript(transcript: dict) -> None:
+    """The finished transcript: a summary line on stderr, the text on stdout."""
+    print(f"--- {transcript['title']} · {language_line(transcript)} · {transcript['duration']:.1f} s ---",
+          file=sys.stderr)
+    print(transcript["text"])
 
 
 def _live(args: argparse.Namespace) -> int:
@@ -211,10 +215,7 @@ def _live(args: argparse.Namespace) -> int:
                 raise failure[0]
         sender.join()
         sys.stdout.write("\n")
-        transcript = client.get_transcript(live_id)
-        print(f"--- {transcript['title']} · {language_line(transcript)} · {transcript['duration']:.1f} s ---",
-              file=sys.stderr)
-        print(transcript["text"])
+        _print_transcript(client.get_transcript(live_id))
         return 0
     except ApiError as e:
         print(f"error: {e.detail}", file=sys.stderr)

@@ -128,5 +128,7 @@ ApiCaller = Annotated[auth.TokenClaims, Depends(get_api_caller)]
 
 def reset_dependencies() -> None:
     """Forget the adapters built from earlier settings (tests that switch endpoints or names)."""
-    for cached in (get_users, get_ports, get_library_ports, get_live_ports, get_api_keys, get_user_state):
-        cached.cache_clear()
+    for value in list(globals().values()):
+        # Every cached provider of this module (a new one cannot be forgotten here).
+        if getattr(value, "__module__", None) == __name__ and hasattr(value, "cache_clear"):
+            value.cache_clear()
