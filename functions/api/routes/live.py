@@ -44,14 +44,15 @@ async def live_audio(
 ) -> Response:
     """One frame of the session's audio: PCM16 little-endian mono samples at 16 kHz."""
     _check_pcm_type(request.headers.get("content-type", ""))
+    too_large = PayloadTooLarge(f"body: over the {settings.live_frame_max_bytes}-byte frame limit; send shorter frames")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.live_frame_max_bytes:
-        live.check_frame(b"\0" * (settings.live_frame_max_bytes + 1), settings)  # raises the 413
+        raise too_large
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > settings.live_frame_max_bytes:
-            raise PayloadTooLarge(f"body: over the {settings.live_frame_max_bytes}-byte frame limit; send shorter frames")
+            raise too_large
     await run_in_threadpool(live.put_frame, ports, settings, user.user_id, live_id, seq, bytes(body))
     return Response(status_code=204)
 
