@@ -6,6 +6,7 @@ import { CurrentJobProvider } from "./hooks/useCurrentJob";
 import { I18nProvider, useI18n } from "./i18n";
 import { usePath } from "./router";
 import { Biblioteca } from "./screens/Biblioteca";
+import { Cuenta } from "./screens/Cuenta";
 import { Grabar } from "./screens/Grabar";
 import { SignIn } from "./screens/SignIn";
 import { Transcribir } from "./screens/Transcribir";
@@ -23,6 +24,7 @@ function Header({ path, navigate }: { path: string; navigate: (to: string) => vo
     { to: "/grabar", label: t("nav.record"), active: path === "/grabar" },
     { to: "/biblioteca", label: t("nav.library"), active: path.startsWith("/biblioteca") },
     { to: "/uso", label: t("nav.usage"), active: path === "/uso" },
+    { to: "/cuenta", label: t("nav.account"), active: path === "/cuenta" },
   ];
   return (
     <header className="topbar">
@@ -52,7 +54,7 @@ function Header({ path, navigate }: { path: string; navigate: (to: string) => vo
           {t("lang.switch")}
         </button>
         {session && (
-          <button type="button" className="link" onClick={signOut} title={t("auth.signedInAs", { email: session.email })}>
+          <button type="button" className="link" onClick={() => signOut()} title={t("auth.signedInAs", { email: session.email })}>
             {t("auth.signOut")}
           </button>
         )}
@@ -72,8 +74,9 @@ function Screens() {
   let screen;
   if (!session) screen = <SignIn />;
   else if (path === "/grabar") screen = <Grabar onOpen={open} />;
-  else if (path.startsWith("/biblioteca/")) screen = <TranscriptDetail id={decodeURIComponent(path.slice(12))} onBack={() => navigate(libraryUrl)} />;
+  else if (path.startsWith("/biblioteca/")) screen = <TranscriptDetail id={decodeURIComponent(path.slice(12))} onBack={() => navigate(libraryUrl)} onOpen={open} />;
   else if (path === "/uso") screen = <Uso />;
+  else if (path === "/cuenta") screen = <Cuenta />;
   else if (path === "/biblioteca") screen = <Biblioteca onOpen={open} />;
   else screen = <Transcribir onOpen={open} />;
   return (

@@ -11,11 +11,20 @@ interface Session {
 
 interface Auth {
   session: Session | null;
-  /** Why the user was signed out, if not by choice (e.g. the token expired). */
+  /** Why the user was signed out, if not by choice (e.g. the token expired), or what was done
+   * (e.g. every session ended). */
   notice: MessageKey | null;
   signIn: (email: string, password: string) => Promise<void>;
   signUp: (email: string, password: string) => Promise<void>;
-  signOut: () => void;
+  /** Forget the session here; `notice` is shown on the sign-in screen. */
+  signOut: (notice?: MessageKey) => void;
+}
+
+/** What the sign-in screen says when the API refused the session with `code`. */
+export function signedOutNotice(code: string | null): MessageKey {
+  if (code === "session_revoked") return "auth.revoked";
+  if (code === "account_gone") return "auth.gone";
+  return "auth.expired";
 }
 
 const STORAGE_KEY = "grabadora.session";
@@ -52,22 +61,30 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setSessionState(next);
   }, [queryClient]);
 
-  const expire = useCallback(() => {
+  const expire = useCallback((reason: MessageKey = "auth.expired") => {
     localStorage.removeItem(STORAGE_KEY);
     setSession(null);
-    setNotice("auth.expired");
+    setNotice(reason);
   }, [setSession]);
+
+  // A 401 signs out with the server's reason; an answer to a request of a session already gone
+  // (signed out, or another account signed in since) changes nothing.
+  const refused = useCallback((code: string | null, token: string | null) => {
+    const now = current.current;
+    if (!now || (token !== null && token !== now.token)) return;
+    expire(signedOutNotice(code));
+  }, [expire]);
 
   // Wired during this provider's first render, not in an effect: a screen opened directly
   // (reload, bookmark) calls the API from its own effect, and children's effects run before
   // their parent's, so an effect here would let that first request go out without the token.
-  useState(() => configureAuth({ token: () => current.current?.token ?? null, onUnauthorized: () => expire() }));
+  useState(() => configureAuth({ token: () => current.current?.token ?? null, onUnauthorized: (code, token) => refused(code, token) }));
 
   // Sign out when the token runs out, even if the user does nothing.
   useEffect(() => {
     if (!session) return;
     const ms = session.expiresAt - Date.now();
-    const timer = setTimeout(expire, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    const timer = setTimeout(() => expire(), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
     return () => clearTimeout(timer);
   }, [session, expire]);
 
@@ -89,9 +106,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     await unwrap(api.POST("/auth/signup", { body: { email, password } }));
   }, []);
 
-  const signOut = useCallback(() => {
+  const signOut = useCallback((next?: MessageKey) => {
     localStorage.removeItem(STORAGE_KEY);
-    setNotice(null);
+    setNotice(next ?? null);
     setSession(null);
   }, [setSession]);
 

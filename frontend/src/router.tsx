@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 
-// A tiny History API router: /, /grabar, /biblioteca, /biblioteca/<id>, /uso.
+// A tiny History API router: /, /grabar, /biblioteca, /biblioteca/<id>, /uso, /cuenta.
 // The path is the pathname only; a screen may keep its own state in the query string.
 export function usePath(): [string, (to: string) => void] {
   const [path, setPath] = useState(() => window.location.pathname);

@@ -57,7 +57,12 @@ export function detailOf(body: unknown, status: number): string {
 
 interface AuthHooks {
   token: () => string | null;
-  onUnauthorized: () => void;
+  /**
+   * A 401 from the API: `code` is the server's reason ("session_expired", "session_revoked",
+   * "account_gone", …) and `token` the one the refused request carried, so an answer to an
+   * older session's request does not sign out a newer one.
+   */
+  onUnauthorized: (code: string | null, token: string | null) => void;
 }
 
 let hooks: AuthHooks = { token: () => null, onUnauthorized: () => {} };
@@ -78,11 +83,26 @@ const authMiddleware: Middleware = {
     if (token && !request.headers.has("Authorization")) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   },
-  onResponse({ request, response }) {
-    if (response.status === 401 && !new URL(request.url).pathname.startsWith("/auth/")) hooks.onUnauthorized();
+  async onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith("/auth/"))
+      hooks.onUnauthorized(await unauthorizedCode(response), bearerOf(request.headers));
     return response;
   },
 };
+
+function bearerOf(headers: Headers): string | null {
+  const value = headers.get("Authorization") ?? "";
+  return value.startsWith("Bearer ") ? value.slice(7) : null;
+}
+
+/** The `code` of a 401 answer, read from a copy so the caller can still read the body. */
+export async function unauthorizedCode(response: Response): Promise<string | null> {
+  try {
+    return codeOf(await response.clone().json());
+  } catch {
+    return null;
+  }
+}
 
 export const api = createClient<paths>({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
 api.use(authMiddleware);
@@ -116,8 +136,9 @@ export async function request<T>(call: Promise<{ data?: T; error?: unknown; resp
 
 /** Fetch an authenticated file and hand it to the browser as a download. */
 export async function downloadFile(path: string, fallbackName: string): Promise<void> {
-  const response = await fetch(path, { headers: authHeader() });
-  if (response.status === 401) hooks.onUnauthorized();
+  const headers = authHeader();
+  const response = await fetch(path, { headers });
+  if (response.status === 401) hooks.onUnauthorized(await unauthorizedCode(response), headers.Authorization?.slice(7) ?? null);
   if (!response.ok) {
     let body: unknown = null;
     try {

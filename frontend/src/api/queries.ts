@@ -25,6 +25,7 @@ export const keys = {
   list: (search: string, status: JobStatus | "") => ["transcripts", "list", { search, status }] as const,
   transcript: (id: string) => ["transcripts", "one", id] as const,
   usage: ["usage"] as const,
+  languages: ["me", "languages"] as const,
   integrations: ["integrations"] as const,
 };
 
@@ -100,4 +101,51 @@ export function useDeleteTranscript(id: string) {
       void client.invalidateQueries({ queryKey: [...keys.transcripts, "list"] });
     },
   });
+}
+
+/** The languages the account's owner speaks, preferred first (GET /me/languages). */
+export function useLanguages(enabled = true) {
+  return useQuery({
+    queryKey: keys.languages,
+    queryFn: ({ signal }) => request(api.GET("/me/languages", { signal })),
+    select: (data) => data.languages,
+    staleTime: 60_000,
+    enabled,
+  });
+}
+
+/** Replace the account's languages (PUT /me/languages); the answer (cleaned by the server) is kept. */
+export function useSaveLanguages() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (languages: string[]) => request(api.PUT("/me/languages", { body: { languages } })),
+    onSuccess: (saved) => client.setQueryData(keys.languages, saved),
+  });
+}
+
+/**
+ * Transcribe a transcript's audio again as a new job (POST /transcripts/{id}/retranscribe),
+ * in `language` (forced; "any" or undefined: detected again). The new job's transcript has its
+ * own id (`job_id`); the old one stays.
+ */
+export function useRetranscribe(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (language: string | undefined) =>
+      request(api.POST("/transcripts/{transcript_id}/retranscribe", { params: { path: { transcript_id: id } }, body: { language: language ?? null } })),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: [...keys.transcripts, "list"] });
+      void client.invalidateQueries({ queryKey: keys.usage });
+    },
+  });
+}
+
+/** End every session of the account, this one too (POST /me/sign-out-everywhere). */
+export function useSignOutEverywhere() {
+  return useMutation({ mutationFn: () => unwrap<void>(api.POST("/me/sign-out-everywhere")) });
+}
+
+/** Delete the account and everything it owns (DELETE /me). */
+export function useDeleteAccount() {
+  return useMutation({ mutationFn: () => unwrap<void>(api.DELETE("/me")) });
 }

@@ -1,19 +1,7 @@
 import { useId } from "react";
 import type { TranscribeChoices } from "../api/upload";
-import { useI18n } from "../i18n";
-
-const LANGUAGES = ["es", "en", "ca", "gl", "eu", "pt", "fr", "it", "de"] as const;
-const LANGUAGE_NAMES: Record<string, { es: string; en: string }> = {
-  es: { es: "Español", en: "Spanish" },
-  en: { es: "Inglés", en: "English" },
-  ca: { es: "Catalán", en: "Catalan" },
-  gl: { es: "Gallego", en: "Galician" },
-  eu: { es: "Euskera", en: "Basque" },
-  pt: { es: "Portugués", en: "Portuguese" },
-  fr: { es: "Francés", en: "French" },
-  it: { es: "Italiano", en: "Italian" },
-  de: { es: "Alemán", en: "German" },
-};
+import { languageName, useI18n } from "../i18n";
+import { ANY_LANGUAGE, languageList, languagesByName } from "../lib/languages";
 
 /** The final pass's default: on where the live words are least likely to be the best text. */
 export function defaultFinalPass(value: Pick<TranscribeChoices, "profile" | "diarization">): boolean {
@@ -25,12 +13,15 @@ export function OptionsForm({
   onChange,
   disabled,
   live,
+  languages = [],
 }: {
   value: TranscribeChoices;
   onChange: (next: TranscribeChoices) => void;
   disabled?: boolean;
   /** The options of a live session (Grabar): words are always timed; a final pass. */
   live?: boolean;
+  /** The account's languages, preferred first (GET /me/languages): detection chooses among them. */
+  languages?: string[];
 }) {
   const { t, locale } = useI18n();
   const id = useId();
@@ -52,14 +43,38 @@ export function OptionsForm({
       </div>
       <div className="field">
         <label htmlFor={`${id}-lang`}>{t("opts.language")}</label>
-        <select id={`${id}-lang`} value={value.language} onChange={(e) => set("language", e.target.value)}>
+        <select
+          id={`${id}-lang`}
+          value={value.language}
+          aria-describedby={`${id}-lang-hint`}
+          onChange={(e) => set("language", e.target.value)}
+        >
           <option value="">{t("opts.auto")}</option>
-          {LANGUAGES.map((code) => (
-            <option key={code} value={code}>
-              {LANGUAGE_NAMES[code][locale]}
-            </option>
-          ))}
+          <option value={ANY_LANGUAGE}>{t("opts.any")}</option>
+          {languages.length > 0 && (
+            <optgroup label={t("opts.mine")}>
+              {languages.map((code) => (
+                <option key={code} value={code}>
+                  {languageName(code, locale)}
+                </option>
+              ))}
+            </optgroup>
+          )}
+          <optgroup label={t("opts.others")}>
+            {languagesByName(locale, languages).map((code) => (
+              <option key={code} value={code}>
+                {languageName(code, locale)}
+              </option>
+            ))}
+          </optgroup>
         </select>
+        <small id={`${id}-lang-hint`} className="muted">
+          {value.language === ANY_LANGUAGE
+            ? t("opts.anyHint")
+            : value.language === "" && languages.length > 0
+              ? t("opts.detectHint", { languages: languageList(languages, locale) })
+              : ""}
+        </small>
       </div>
       <div className="field" role="radiogroup" aria-labelledby={`${id}-profile`}>
         <span id={`${id}-profile`} className="label">

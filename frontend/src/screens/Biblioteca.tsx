@@ -5,6 +5,7 @@ import { allItems, keys, searchTerms, useTranscriptList } from "../api/queries";
 import { TranscriptActions } from "../components/TranscriptActions";
 import { useDebounced } from "../hooks/useDebounced";
 import { errorText, languageName, useI18n, type MessageKey } from "../i18n";
+import { languageDoubtful } from "../lib/languages";
 import { clock, dateTime } from "../lib/format";
 import { queryParam, replaceQuery } from "../router";
 
@@ -109,7 +110,10 @@ function LibraryItem({
             {title}
           </button>
         </h2>
-        <span className={`badge ${item.status}`}>{t(`status.${item.status}`)}</span>
+        <span className="badges">
+          {item.status === "completed" && !silent && languageDoubtful(item) && <span className="badge unsure">{t("lib.languageUnsure")}</span>}
+          <span className={`badge ${item.status}`}>{t(`status.${item.status}`)}</span>
+        </span>
       </div>
       <p className="muted small">{meta.join(" · ")}</p>
       {silent ? <p className="preview muted">{t("lib.noSpeech")}</p> : item.preview && <p className="preview">{item.preview}</p>}

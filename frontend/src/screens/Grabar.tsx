@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, saveBlob, unwrap, type TranscriptDetail } from "../api/client";
 import type { LiveOptions } from "../api/live";
 import { defaultChoices, type TranscribeChoices } from "../api/upload";
+import { useLanguages } from "../api/queries";
 import { JobView } from "../components/JobView";
 import { LiveTranscript } from "../components/LiveTranscript";
 import { defaultFinalPass, OptionsForm } from "../components/OptionsForm";
@@ -77,6 +78,7 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
   const job = useTranscription();
   const store = liveStore();
   const [choices, setChoices] = useState<TranscribeChoices>(defaultChoices);
+  const languages = useLanguages();
   const [pending, setPending] = useState<PendingRecording[]>([]);
   const [unfinished, setUnfinished] = useState<LiveRecord[]>([]);
   const [uploading, setUploading] = useState<{ key: string; options: LiveOptions; createdAt: number } | null>(null);
@@ -352,7 +354,7 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
           <summary>
             {t("opts.profile")} · {t("opts.language")} · {t("opts.title")}
           </summary>
-          <OptionsForm value={choices} onChange={setChoices} disabled={active || busy} live />
+          <OptionsForm value={choices} onChange={setChoices} disabled={active || busy} live languages={languages.data} />
         </details>
       </section>
       <LiveTranscript

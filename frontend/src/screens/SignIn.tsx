@@ -1,7 +1,10 @@
 import { useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 import { useAuth } from "../auth";
-import { errorText, useI18n } from "../i18n";
+import { errorText, useI18n, type MessageKey } from "../i18n";
+
+// What the user asked for (not a session lost by surprise): said as done, not as a warning.
+const DONE_NOTICES = new Set<MessageKey>(["auth.signedOutEverywhere", "auth.deleted"]);
 
 export function SignIn() {
   const { t } = useI18n();
@@ -39,7 +42,7 @@ export function SignIn() {
         <h1 id="auth-heading">{mode === "in" ? t("auth.signIn") : t("auth.signUp")}</h1>
         <p className="muted">{t("app.tagline")}</p>
         {notice && !error && (
-          <p className="alert warn" role="alert">
+          <p className={`alert ${DONE_NOTICES.has(notice) ? "ok" : "warn"}`} role="alert">
             {t(notice)}
           </p>
         )}

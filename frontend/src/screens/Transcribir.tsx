@@ -1,5 +1,6 @@
 import { useRef, useState, type DragEvent } from "react";
 import { ApiError } from "../api/client";
+import { useLanguages } from "../api/queries";
 import { JobView } from "../components/JobView";
 import { OptionsForm } from "../components/OptionsForm";
 import { useCurrentJob } from "../hooks/useCurrentJob";
@@ -13,6 +14,7 @@ export function Transcribir({ onOpen }: { onOpen: (id: string) => void }) {
   const { t } = useI18n();
   // The job lives above this screen, so leaving and coming back shows it again.
   const { transcription: job, file, setFile, choices, setChoices } = useCurrentJob();
+  const languages = useLanguages();
   const [dragging, setDragging] = useState(false);
   const [pickError, setPickError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -76,7 +78,7 @@ export function Transcribir({ onOpen }: { onOpen: (id: string) => void }) {
             </p>
           )}
         </div>
-        <OptionsForm value={choices} onChange={setChoices} disabled={busy} />
+        <OptionsForm value={choices} onChange={setChoices} disabled={busy} languages={languages.data} />
         <div className="actions">
           <button
             type="button"

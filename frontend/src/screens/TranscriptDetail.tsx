@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { api, unwrap, type Segment } from "../api/client";
-import { useTranscript } from "../api/queries";
+import { api, unwrap, type Segment, type TranscriptDetail as TranscriptDetailData } from "../api/client";
+import { isRunning, useLanguages, useRetranscribe, useTranscript } from "../api/queries";
+import { ProgressBar } from "../components/JobView";
+import { LanguageDoubt } from "../components/LanguageDoubt";
 import { TranscriptActions } from "../components/TranscriptActions";
 import { usePlaybackKeys } from "../hooks/usePlaybackKeys";
-import { errorText, languageName, useI18n } from "../i18n";
+import { errorText, languageName, useI18n, warningText, type MessageKey } from "../i18n";
+import { ANY_LANGUAGE, languageDoubtful } from "../lib/languages";
 import { clock } from "../lib/format";
 import { SpeakerTurnLabel } from "../components/SpeakerLabel";
 import { SpeakersEditor } from "../components/SpeakersEditor";
@@ -23,11 +26,20 @@ export function currentWord(words: Array<{ t0: number; t1: number }>, time: numb
   return found >= 0 && time <= words[found].t1 + 0.3 ? found : -1;
 }
 
-export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => void }) {
+/** How the transcript's language was decided, as a word for its line of facts (null: not recorded). */
+export function languageSourceKey(detail: Pick<TranscriptDetailData, "language_source" | "language_unsure">): MessageKey | null {
+  if (!detail.language_source) return null;
+  if (languageDoubtful(detail)) return "lang.unsure";
+  return detail.language_source === "forced" ? "lang.forced" : "lang.detected";
+}
+
+export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: () => void; onOpen?: (id: string) => void }) {
   const { t, locale } = useI18n();
   // Polled while the job is queued, running or live: the page turns into the text by itself.
   const transcript = useTranscript(id);
   const detail = transcript.data ?? null;
+  const languages = useLanguages();
+  const retranscribe = useRetranscribe(id);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [rate, setRate] = useState(1);
@@ -40,6 +52,19 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
   // does not reload the player and lose its place.
   const audioSrc = useRef<{ id: string; url: string } | null>(null);
   if (detail?.audio_url && audioSrc.current?.id !== id) audioSrc.current = { id, url: detail.audio_url };
+
+  // Another transcript (e.g. the new run of "Volver a transcribir"): no line stays in edit.
+  useEffect(() => {
+    setEditing(null);
+    setError(null);
+  }, [id]);
+
+  /** A new job over the same audio in `language`; the page then follows the new transcript. */
+  async function again(language: string) {
+    const job = await retranscribe.mutateAsync(language);
+    setNotice(language === ANY_LANGUAGE ? t("detail.retranscribingAny") : t("detail.retranscribing", { language: languageName(language, locale) }));
+    onOpen?.(job.job_id);
+  }
 
   const refetch = transcript.refetch;
   const load = useCallback(async () => {
@@ -119,6 +144,10 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
   const allWords = (detail?.segments ?? []).flatMap((s) => (s.words ?? []).map((w) => ({ ...w, segment: s.id })));
   const playing = currentWord(allWords, time);
   let wordIndex = -1;
+  const sourceKey = detail ? languageSourceKey(detail) : null;
+  const languageWithSource = detail?.language
+    ? `${languageName(detail.language, locale)}${sourceKey ? ` (${t(sourceKey)})` : ""}`
+    : "";
 
   return (
     <main id="main" className="screen detail">
@@ -141,6 +170,12 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
             {detail.title || detail.id}
           </h1>
           <TranscriptActions item={detail} onNotice={setNotice} onDeleted={onBack} />
+          {detail.warning && detail.status === "completed" && (
+            <p className="alert warn transcript-warning" role="note">
+              {warningText(detail.warning, t, locale)}
+            </p>
+          )}
+          {onOpen && <LanguageDoubt detail={detail} languages={languages.data ?? []} onRetranscribe={again} />}
           <div className="detail-grid">
             <section className="card player" aria-label={t("detail.audio")}>
               {detail.audio_url ? (
@@ -162,7 +197,7 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
                 <p className="muted">{t("detail.noAudio")}</p>
               )}
               <p className="muted small">
-                {[silent ? "" : languageName(detail.language, locale), detail.duration ? clock(detail.duration) : "", t(`status.${detail.status}`), detail.tags.map((x) => `#${x}`).join(" ")].filter(Boolean).join(" · ")}
+                {[silent ? "" : languageWithSource, detail.duration ? clock(detail.duration) : "", t(`status.${detail.status}`), detail.tags.map((x) => `#${x}`).join(" ")].filter(Boolean).join(" · ")}
               </p>
               {detail.status === "completed" && detail.speakers.length > 0 && (
                 <SpeakersEditor speakers={detail.speakers} names={detail.speaker_names} onSave={saveSpeakers} />
@@ -195,6 +230,12 @@ export function TranscriptDetail({ id, onBack }: { id: string; onBack: () => voi
             </section>
             <section className="card transcript" aria-label={t("job.words")}>
               {detail.status !== "completed" && <p className="muted" role="status">{t("detail.notReady", { status: t(`status.${detail.status}`) })}</p>}
+              {isRunning(detail.status) && detail.progress ? <ProgressBar value={detail.progress} label={t("job.progress")} /> : null}
+              {detail.status === "failed" && detail.error && (
+                <p className="alert error">
+                  {t("job.failed", { detail: detail.error })}
+                </p>
+              )}
               {silent && <p className="muted">{t("job.noSpeech")}</p>}
               {detail.segments.map((segment, i) => (
                 <div key={segment.id} className="segment">
