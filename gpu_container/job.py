@@ -35,6 +35,7 @@ from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript, TranscriptItem, TranscriptResults
 from grabadora.formats import preview, search_text
 from grabadora.audio_probe import declared_duration
+from grabadora.services import turns
 from gpu_container.audio import SAMPLE_RATE, load_audio
 from gpu_container.diarization import DiarizationUnavailable, assign_speakers
 from gpu_container.transcriber import Transcriber
@@ -183,6 +184,7 @@ def _segment_events(segment: Segment, duration: float) -> list[tuple[str, dict]]
 
 def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
     """Mark the job failed and end its stream with an `error` event saying why (idempotent)."""
+    turns.job_ending(ports, job.user_id, job.job_id)  # its turn to the user's next job (before `fail`: redelivery-safe)
     try:
         ports.transcripts.fail(job.user_id, job.job_id, reason)
     except Conflict:
@@ -341,6 +343,7 @@ def complete_job(
         diarization_error=diarization_error,
         warning=warning,
     )
+    turns.job_ending(ports, job.user_id, job.job_id)  # its turn to the user's next job (before `complete`: redelivery-safe)
     try:
         item = ports.transcripts.complete(job.user_id, job.job_id, results)
     except Conflict:

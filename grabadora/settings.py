@@ -133,6 +133,10 @@ class Settings(BaseSettings):
     monthly_quota_seconds: int = Field(0, ge=0)
     # Queued, running and live jobs one user may have at once (0: no limit); a submit past it is a 429.
     max_jobs_in_flight: int = Field(10, ge=0)
+    # Fair turns: a user's file jobs in the jobs queue or running at once; the rest wait, held,
+    # and are queued as that user's earlier ones end (0: every job queued at submit). One per
+    # worker at most: locally one worker, so 1; on AWS (SQS fair queues) the fleet's size.
+    jobs_queued_per_user: int = Field(1, ge=0)
     # Proxies whose X-Forwarded-For the local server believes (uvicorn's FORWARDED_ALLOW_IPS:
     # comma-separated addresses or networks). None by default: the client IP is the connection's.
     forwarded_allow_ips: str = ""

@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from botocore.exceptions import ClientError
+
 from grabadora import aws
 from grabadora.adapters._errors import translating
 from grabadora.settings import get_settings
+
+
+# What an endpoint without fair queues answers to a MessageGroupId on a standard queue.
+_REFUSED = {"InvalidParameterValue", "InvalidParameterCombination", "UnsupportedOperation", "InvalidParameterValueException"}
 
 
 @dataclass(frozen=True)
@@ -21,15 +27,32 @@ class ReceivedMessage:
 class JobQueue:
     def __init__(self, queue_name: str | None = None) -> None:
         self._name = queue_name or get_settings().jobs_queue
+        self._groups = True  # whether the endpoint takes MessageGroupId on this queue
 
     @cached_property
     def url(self) -> str:
         with translating(f"find queue {self._name}"):
             return aws.client("sqs").get_queue_url(QueueName=self._name)["QueueUrl"]
 
-    def send(self, body: str) -> str:
-        """Enqueue one message; returns its id."""
+    def send(self, body: str, group: str | None = None) -> str:
+        """Enqueue one message; returns its id.
+
+        `group` (the user's id for jobs) is the message group of an SQS fair queue: on a
+        standard queue, SQS then serves groups with a backlog after the quiet ones
+        (docs/DECISIONS.md, "Fair turns"). An endpoint that refuses the parameter on a standard
+        queue (older emulators) gets the message without it, and is not asked again.
+        """
         with translating("enqueue job"):
+            if group is not None and self._groups:
+                try:
+                    return aws.client("sqs").send_message(
+                        QueueUrl=self.url, MessageBody=body, MessageGroupId=group
+                    )["MessageId"]
+                except ClientError as e:
+                    error = e.response.get("Error", {})
+                    if error.get("Code") not in _REFUSED or "group" not in str(error.get("Message", "")).lower():
+                        raise
+                    self._groups = False  # no fair queues here: fairness rests on turns alone
             return aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=body)["MessageId"]
 
     def receive(self, wait_seconds: int, visibility_timeout: int) -> ReceivedMessage | None:

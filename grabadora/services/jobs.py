@@ -27,7 +27,7 @@ from grabadora.errors import (
 )
 from grabadora.ids import new_id
 from grabadora.models import DEFAULT_LANGUAGES, JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
-from grabadora.services import quota
+from grabadora.services import quota, turns
 from grabadora.settings import Settings
 
 # Extensions accepted when a browser or client labels the file application/octet-stream.
@@ -164,13 +164,17 @@ def submit_file(
     job_id = new_id()
     key = f"audio/{user_id}/{job_id}/{name}"
     seconds, _ = probe_bytes(body)
-    quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, seconds)
+    quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, seconds, turn=_turns_on(settings))
     try:
         ports.store.put_bytes(key, body, content_type)
     except GrabadoraError:
         quota.release(ports.user_state, user_id, job_id)
         raise
     return _register_and_enqueue(ports, settings, user_id, job_id, key, options, None)
+
+
+def _turns_on(settings: Settings) -> bool:
+    return settings.jobs_queued_per_user > 0
 
 
 def with_user_languages(user_state: UserStateTable, user_id: str, options: TranscribeOptions) -> TranscribeOptions:
@@ -188,7 +192,7 @@ def _register_and_enqueue(
     """Create the job's item and queue it; `reserve_seconds`: hold them first (None: held already)."""
     options = with_user_languages(ports.user_state, user_id, options)
     if reserve_seconds is not None:
-        quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, reserve_seconds)
+        quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, reserve_seconds, turn=_turns_on(settings))
     now = utc_now()
     item = TranscriptItem(
         user_id=user_id,
@@ -212,10 +216,21 @@ def _register_and_enqueue(
         raise
     message = JobMessage(job_id=job_id, user_id=user_id, audio_key=audio_key, options=options)
     try:
-        ports.queue.send(message.model_dump_json())
+        if _turns_on(settings):
+            # Queued now if the user has a turn free, else held until an earlier job ends.
+            turns.take_turns(ports.user_state, ports.transcripts, ports.queue, settings, user_id)
+        else:
+            ports.queue.send(message.model_dump_json(), group=user_id)
     except GrabadoraError as e:
         # Never leave a job `queued` that no worker will ever see.
-        ports.transcripts.fail(user_id, job_id, "the job could not be queued; submit it again")
+        try:
+            ports.transcripts.fail(user_id, job_id, "the job could not be queued; submit it again")
+        except Conflict:
+            pass  # it was queued after all and has ended since
+        try:
+            turns.drop(ports.user_state, user_id, job_id)
+        except GrabadoraError:
+            pass  # its item is failed: the next submit's turns drop it anyway
         raise ServiceUnavailable("the job queue is unavailable; try again") from e
     stream_token = auth.issue_stream_token(settings, user_id, job_id, ports.user_state.token_version(user_id) or 0)
     base = (settings.public_url or "").rstrip("/")

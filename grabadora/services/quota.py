@@ -21,6 +21,7 @@ from grabadora.adapters.user_state import month_of
 from grabadora.settings import Settings
 
 _ENDED = {JobStatus.COMPLETED, JobStatus.FAILED}
+HELD = 0.0  # a hold's `q` while its job waits for its turn (grabadora/services/turns.py)
 _ATTEMPTS = 40
 _CREATING_SECONDS = 120
 
@@ -45,12 +46,14 @@ def _ended(transcripts: _Transcripts, user_id: str, job_id: str, since: float) -
 
 def reserve(
     user_state, transcripts: _Transcripts, settings: Settings, user_id: str, job_id: str, seconds: float,
-    *, shrink_to_fit: bool = False,
+    *, shrink_to_fit: bool = False, turn: bool = False,
 ) -> float:
     """Hold `seconds` of the quota for `job_id`; the seconds held.
 
     `shrink_to_fit` (live sessions): hold what is left when less than `seconds` is, rather than
-    refuse. Raises `RateLimited` (too many jobs in flight) or `QuotaExceeded` (it does not fit).
+    refuse. `turn`: a file job that waits for its turn in the jobs queue (grabadora/services/turns.py):
+    held until `turns.take_turns` sends it. Raises `RateLimited` (too many jobs in flight) or
+    `QuotaExceeded` (it does not fit).
     """
     quota, cap = settings.monthly_quota_seconds, settings.max_jobs_in_flight
     ended: set[str] = set()
@@ -59,6 +62,8 @@ def reserve(
         if job_id in holds:
             raise Conflict(f"upload {job_id} was already submitted; its job id is {job_id}")
         for held, hold in list(holds.items()):
+            if hold.get("q") == HELD:
+                continue  # not queued yet, so not ended either; turns drops one the user deleted
             if held in ended or _ended(transcripts, user_id, held, hold.get("t", 0.0)):
                 ended.add(held)
                 del holds[held]
@@ -81,7 +86,7 @@ def reserve(
                     f"monthly quota: {left:.0f} s left of {quota} s ({used:.0f} s used, {reserved:.0f} s held by "
                     f"jobs in flight); this one needs {seconds:.0f} s; the quota resets on {_resets_on()} (UTC)"
                 )
-        holds[job_id] = {"s": held_seconds, "t": time.time()}
+        holds[job_id] = {"s": held_seconds, "t": time.time(), **({"q": HELD} if turn else {})}
         try:
             user_state.put_in_flight(user_id, holds, version)
             return held_seconds

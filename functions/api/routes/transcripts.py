@@ -14,7 +14,7 @@ from functions.api.schemas import (
 )
 from grabadora.errors import InvalidInput
 from grabadora.models import JobStatus
-from grabadora.services import jobs, library
+from grabadora.services import jobs, library, turns
 
 router = APIRouter(prefix="/transcripts", tags=["transcripts"])
 
@@ -25,15 +25,26 @@ NOT_FOUND = {404: {"description": "No such transcript for this user"}}
 async def list_transcripts(
     user: CurrentUser,
     ports: LibraryDep,
+    job_ports: PortsDep,
+    settings: SettingsDep,
     search: Annotated[str | None, Query(max_length=200, description="words to find in title, tags and text (accents and case ignored)")] = None,
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=library.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor from the previous page")] = None,
 ) -> dict:
     """The caller's transcripts, newest first: `{items, next_cursor}`."""
-    return await run_in_threadpool(
+    page = await run_in_threadpool(
         library.list_transcripts, ports, user.user_id, search=search, status=status_, limit=limit, cursor=cursor
     )
+    if any(item.status is JobStatus.QUEUED for item in page["items"]):
+        await _nudge(job_ports, settings, user.user_id)
+    return page
+
+
+async def _nudge(job_ports: PortsDep, settings: SettingsDep, user_id: str) -> None:
+    """A queued job is in view: take any fair turn a failure left untaken (grabadora/services/turns.py)."""
+    if settings.jobs_queued_per_user:
+        await run_in_threadpool(turns.nudge, job_ports.user_state, job_ports.transcripts, job_ports.queue, settings, user_id)
 
 
 @router.get("/{transcript_id}", responses=NOT_FOUND, response_model=TranscriptDetail)
@@ -41,10 +52,14 @@ async def get_transcript(
     transcript_id: str,
     user: CurrentUser,
     ports: LibraryDep,
+    job_ports: PortsDep,
+    settings: SettingsDep,
     words: Annotated[bool, Query(description="include word timings in each segment")] = True,
 ) -> TranscriptDetail:
     """Metadata, segments (with corrections, once completed), a presigned audio URL and export history."""
     result = await run_in_threadpool(library.get_transcript, ports, user.user_id, transcript_id)
+    if result.status is JobStatus.QUEUED:
+        await _nudge(job_ports, settings, user.user_id)
     if not words:
         for segment in result.segments:
             segment.words = None
@@ -98,9 +113,15 @@ async def download(
 
 
 @router.delete("/{transcript_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-async def delete_transcript(transcript_id: str, user: CurrentUser, ports: LibraryDep) -> Response:
+async def delete_transcript(
+    transcript_id: str, user: CurrentUser, ports: LibraryDep, job_ports: PortsDep, settings: SettingsDep
+) -> Response:
     """Remove the transcript, its live events, its audio and its stored document."""
     await run_in_threadpool(library.delete_transcript, ports, user.user_id, transcript_id)
+    # Its hold goes, and a turn it had in the jobs queue passes to the user's next job.
+    await run_in_threadpool(
+        turns.job_deleted, job_ports.user_state, job_ports.transcripts, job_ports.queue, settings, user.user_id, transcript_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
