@@ -63,7 +63,9 @@ describe("language helpers", () => {
     expect(languageDoubtful({ language_unsure: true, language_source: "detected" })).toBe(true);
     expect(languageDoubtful({ language_unsure: false, language_source: "detected" })).toBe(false);
     expect(suggestedLanguage("en", ["en", "es"], "es")).toBe("es");
-    expect(suggestedLanguage("en", ["en"], "es")).toBe("af"); // the first other one by name
+    expect(suggestedLanguage("en", ["en"], "es", ["en-US", "pt-BR"])).toBe("pt"); // the browser's next
+    expect(suggestedLanguage("en", ["en"], "es", ["en-GB"])).toBe("es"); // the interface's
+    expect(suggestedLanguage("es", ["es"], "es")).toBe("af"); // the first other one by name
     expect(languageSourceKey({ language_source: "forced", language_unsure: false })).toBe("lang.forced");
     expect(languageSourceKey({ language_source: "preferred_fallback", language_unsure: true })).toBe("lang.unsure");
     expect(languageSourceKey({ language_source: null, language_unsure: false })).toBeNull();

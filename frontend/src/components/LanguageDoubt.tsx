@@ -21,7 +21,7 @@ export function LanguageDoubt({
 }) {
   const { t, locale } = useI18n();
   const id = useId();
-  const suggestion = suggestedLanguage(detail.language, languages, locale);
+  const suggestion = suggestedLanguage(detail.language, languages, locale, typeof navigator === "undefined" ? [] : navigator.languages);
   const [choice, setChoice] = useState(suggestion);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);

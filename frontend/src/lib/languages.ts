@@ -57,7 +57,14 @@ export function languageDoubtful(detail: Pick<TranscriptDetail, "language_unsure
 }
 
 /** The language most worth trying again: the first of the user's languages that was not used,
- * else the first other language by name. */
-export function suggestedLanguage(used: string | null | undefined, mine: readonly string[], locale: Locale): string {
-  return mine.find((code) => code !== used) ?? languagesByName(locale, used ? [used] : [])[0];
+ * else the browser's languages, else the interface's, else the first other language by name. */
+export function suggestedLanguage(
+  used: string | null | undefined,
+  mine: readonly string[],
+  locale: Locale,
+  browser: readonly string[] = [],
+): string {
+  const known = new Set(WHISPER_LANGUAGES);
+  const candidates = [...mine, ...browser.map((tag) => tag.split("-")[0].toLowerCase()), locale];
+  return candidates.find((code) => code !== used && known.has(code)) ?? languagesByName(locale, used ? [used] : [])[0];
 }
