@@ -30,7 +30,14 @@ class GrabadoraStack(cdk.Stack):
 
         self.data = Data(self, "Data", resources=resources, config=config)
         self.shared = Shared(self, "Shared", config=config)
-        environment = {**self.data.names_environment(), "GRABADORA_STAGE": config.stage}
+        environment = {
+            **self.data.names_environment(),
+            "GRABADORA_STAGE": config.stage,
+            # Fair turns: a user may have as many jobs queued or running as there are workers; the
+            # jobs queue is an SQS fair queue (MessageGroupId = user), so they never hold up another
+            # user's job by more than one job (docs/DECISIONS.md, "Fair turns").
+            "GRABADORA_JOBS_QUEUED_PER_USER": str(config.worker_max_tasks),
+        }
         # No secret values in any environment: each function gets the ARNs of the secrets it
         # reads (and GetSecretValue on exactly those); the worker gets neither key.
         lambda_environment = environment

@@ -165,6 +165,7 @@ class Worker(Construct):
 
         role = self.task_definition.task_role
         data.jobs.grant_consume_messages(role)
+        data.jobs.grant_send_messages(role)  # fair turns: a job ending queues its user's next held job
         data.jobs_dlq.grant_consume_messages(role)  # the idle sweep fails jobs whose messages died
         data.live.grant_consume_messages(role)  # live sessions, polled beside the jobs queue
         data.live_dlq.grant_consume_messages(role)  # the same sweep for sessions whose messages died

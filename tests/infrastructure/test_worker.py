@@ -93,8 +93,9 @@ def test_service_scales_from_zero_on_queue_depth(synth, template) -> None:
 def test_task_role_gets_exactly_what_the_worker_does(synth, template) -> None:
     role = synth.stack.worker.task_definition.task_role
     assert synth.role_actions(role) == {
-        # jobs queue and its DLQ (the idle sweep)
+        # jobs queue and its DLQ (the idle sweep); sending: a job ending queues its user's next (fair turns)
         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
         # transcripts, events, user_state
         "dynamodb:BatchGetItem", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:Query", "dynamodb:GetItem",
         "dynamodb:Scan", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
@@ -142,3 +143,16 @@ def test_integrators_can_subscribe_to_job_topics(synth, template) -> None:
             ])},
         },
     )
+
+
+def test_fair_turns_give_a_user_as_many_queued_jobs_as_there_are_workers(synth, template) -> None:
+    # The API (at submit) and the worker (as a job ends) both take turns with the same number;
+    # the jobs queue stays a standard queue, made fair by the MessageGroupId the API sends.
+    turns = {"Name": "GRABADORA_JOBS_QUEUED_PER_USER", "Value": str(synth.stack.config.worker_max_tasks)}
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition", {"ContainerDefinitions": [Match.object_like({"Environment": Match.array_with([turns])})]},
+    )
+    api = synth.json["Resources"][synth.logical_id(synth.stack.api.function)]["Properties"]
+    assert api["Environment"]["Variables"]["GRABADORA_JOBS_QUEUED_PER_USER"] == turns["Value"]
+    jobs = synth.json["Resources"][synth.logical_id(synth.stack.data.jobs)]["Properties"]
+    assert "FifoQueue" not in jobs
