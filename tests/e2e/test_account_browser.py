@@ -28,10 +28,9 @@ PASSWORD = "una clave muy larga"
 
 
 def _context(browser, stack, token: str | None = None, email: str = "e2e@example.com"):
-    # bypass_csp: Playwright evaluates string predicates with eval, which the app's CSP forbids.
-    context = browser.new_context(
-        base_url=stack.url, viewport={"width": 1280, "height": 900}, locale="es-ES", bypass_csp=True
-    )
+    # Under the app's own Content-Security-Policy (no bypass: nothing here waits on an eval'ed
+    # predicate): a violation on these screens is an error like any other.
+    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900}, locale="es-ES")
     if token:
         context.add_init_script(
             "localStorage.getItem('grabadora.session') || localStorage.setItem('grabadora.session', "
@@ -41,6 +40,7 @@ def _context(browser, stack, token: str | None = None, email: str = "e2e@example
     page.set_default_timeout(30_000)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     return context, page, errors
 
 
