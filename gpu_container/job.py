@@ -37,6 +37,8 @@ from grabadora.formats import preview, search_text
 from grabadora.audio_probe import declared_duration
 from grabadora.services import turns
 from gpu_container.audio import SAMPLE_RATE, load_audio
+from gpu_container.checkpoints import Checkpoints, checkpoint_prefix
+from gpu_container.long_form import Piece
 from gpu_container.diarization import DiarizationUnavailable, assign_speakers
 from gpu_container.transcriber import Transcriber
 
@@ -132,6 +134,11 @@ class _SegmentCommitter:
         self.raise_if_failed()
         self._queue.put(segment)
 
+    def submit_after(self, action: Callable[[], None]) -> None:
+        """Run `action` on the committer thread once every segment submitted before it is committed."""
+        self.raise_if_failed()
+        self._queue.put(action)
+
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         # Segments already decoded are still committed when decoding itself failed: nothing
         # a listener saw is lost, and a retry resumes after them.
@@ -154,11 +161,21 @@ class _SegmentCommitter:
                 except queue.Empty:
                     break
             stopping = self._STOP in batch
-            segments = [s for s in batch if s is not self._STOP]
-            if self._error is not None or not segments:
+            items = [s for s in batch if s is not self._STOP]
+            if self._error is not None:
                 continue
             try:
-                self._commit(segments)  # type: ignore[arg-type]
+                pending: list[Segment] = []
+                for item in items:
+                    if isinstance(item, Segment):
+                        pending.append(item)
+                        continue
+                    if pending:
+                        self._commit(pending)
+                        pending = []
+                    item()  # type: ignore[operator]
+                if pending:
+                    self._commit(pending)
             except BaseException as e:  # re-raised in the decoding thread
                 self._error = e
 
@@ -168,18 +185,17 @@ def _segment_events(segment: Segment, duration: float) -> list[tuple[str, dict]]
         items = [("delta", {"text": w.text, "t0": w.t0, "t1": w.t1}) for w in segment.words]
     else:
         items = [("delta", {"text": segment.text, "t0": segment.t0, "t1": segment.t1})]
-    processed = min(segment.t1, duration)
-    items.append(
-        (
-            "progress",
-            {
-                "progress": round(processed / duration, 4) if duration else 1.0,
-                "processed_s": round(processed, 3),
-                "duration_s": round(duration, 3),
-            },
-        )
-    )
+    items.append(("progress", _progress(segment.t1, duration)))
     return items
+
+
+def _progress(processed: float, duration: float) -> dict:
+    processed = min(processed, duration)
+    return {
+        "progress": round(processed / duration, 4) if duration else 1.0,
+        "processed_s": round(processed, 3),
+        "duration_s": round(duration, 3),
+    }
 
 
 def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
@@ -262,7 +278,9 @@ def process_job(
             return Outcome.FAILED
         warning = truncation_warning(declared_duration(local_path), len(audio) / SAMPLE_RATE)
 
-    run = transcriber.transcribe(audio, job.options)
+    checkpoints = Checkpoints(ports.store, job)
+    resume, earlier = checkpoints.load()
+    run = transcriber.transcribe(audio, job.options, resume=resume)
     last_progress_write = time.monotonic()
 
     def commit(batch: list[Segment]) -> None:
@@ -275,13 +293,30 @@ def process_job(
             for segment in batch:
                 on_segment(segment)
 
+    def checkpoint(piece: Piece, piece_segments: list[Segment], next_id: int) -> Callable[[], None]:
+        def save() -> None:
+            checkpoints.save(piece, piece_segments, run.choice, next_id)  # type: ignore[arg-type]
+            log.commit([("progress", _progress(piece.end_s, run.duration))])
+
+        return save
+
     segments: list[Segment] = []
     key = transcript_key(job.user_id, job.job_id)
     with _SegmentCommitter(commit) as committer:
-        for segment in run.segments:
+        for segment in earlier:  # decoded by an earlier attempt (long files only): not again
             segments.append(segment)
-            if segment.id > tail.last_segment:  # else committed by an earlier attempt of this job
+            if segment.id > tail.last_segment:
                 committer.submit(segment)
+        for piece in run.pieces:
+            piece_segments = []
+            for segment in piece.segments:
+                segments.append(segment)
+                piece_segments.append(segment)
+                if segment.id > tail.last_segment:  # else committed by an earlier attempt of this job
+                    committer.submit(segment)
+            if run.resumable:
+                next_id = segments[-1].id + 1 if segments else 0
+                committer.submit_after(checkpoint(piece, piece_segments, next_id))
         # While the last segments' events are still being committed, label speakers and
         # store the transcript; leaving the block waits for the commits, before `complete`.
         diarization_error = None
@@ -301,7 +336,9 @@ def process_job(
         )
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
-    return complete_job(ports, job, item, transcript, log, diarization_error, warning)
+    outcome = complete_job(ports, job, item, transcript, log, diarization_error, warning)
+    checkpoints.forget()
+    return outcome
 
 
 def truncation_warning(declared: float | None, decoded: float) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -13,11 +15,12 @@ import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
+from gpu_container.long_form import FIRST_WIDTH, LongFormPolicy, Piece, default_batch_size, long_form_pieces
 from gpu_container.model_store import resolve_model
 from gpu_container.profiles import DecodeProfile, decode_profile
 from grabadora.models import LanguageSource, QualityProfile, Segment, TranscribeOptions, Word
 
-__all__ = ["LanguageChoice", "Transcriber", "TranscriptionRun", "choose_language", "transcribe_kwargs"]
+__all__ = ["LanguageChoice", "Resume", "Transcriber", "TranscriptionRun", "choose_language", "transcribe_kwargs"]
 
 
 SAMPLE_RATE = 16000
@@ -34,8 +37,13 @@ UNSURE_BELOW = 0.5
 # gave fr 0.21, en 0.12, es 0.02, and English would have won on share alone).
 CLEAR_SHARE = 0.8
 CLEAR_AT_LEAST = 0.2
-# Long files: this many 30-s windows of speech, spread over the file, are listened to.
+# Long files: this many 30-s windows of speech, spread over the file, are listened to, each
+# found by VAD in a stretch of SAMPLE_STRETCH_S (VAD over a whole hour would take 11 s).
 DETECTION_WINDOWS = 3
+SAMPLE_STRETCH_S = 90
+# A long file's opening alone decides its language from this probability on: the wrong choices
+# measured unrestricted had 0.21-0.76 (docs/BENCHMARKS.md, "Language identification").
+SURE_AT = 0.9
 
 @dataclass(frozen=True)
 class LanguageChoice:
@@ -94,6 +102,18 @@ def detection_windows(audio: np.ndarray, speech: np.ndarray | None = None, windo
     return [source[s : s + size] for s in starts]
 
 
+# A window's text cannot need more tokens than this per second of its speech plus a margin
+# (fast speech is about 6 tokens a second with timestamps; 12 leaves twice that): a decode that
+# runs on is a repetition loop over music or noise, which Whisper then discards (compression
+# ratio) after paying for up to 448 tokens of beam search. Used for files of one window.
+TOKENS_PER_SPEECH_SECOND = 12
+TOKEN_MARGIN = 16
+
+
+def token_budget(speech_s: float) -> int:
+    return math.ceil(TOKENS_PER_SPEECH_SECOND * speech_s) + TOKEN_MARGIN
+
+
 def speech_only(audio: np.ndarray) -> np.ndarray:
     """The audio's speech, joined, as faster-whisper's Silero VAD finds it (empty when none)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -104,9 +124,24 @@ def speech_only(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([audio[s["start"] : s["end"]] for s in stamps])
 
 
-def language_probabilities(model: WhisperModel, audio: np.ndarray, windows: int = DETECTION_WINDOWS) -> list[tuple[str, float]]:
-    """Whisper's probability of every language, averaged over up to `windows` windows of speech."""
-    chunks = detection_windows(audio, speech_only(audio), windows)
+def sampled_speech(audio: np.ndarray, windows: int = DETECTION_WINDOWS) -> np.ndarray:
+    """Speech to detect the language from without running VAD over a whole long file: the
+    speech of `windows` stretches of `SAMPLE_STRETCH_S` spread from start to end, joined (the
+    whole file's speech when it is no longer than those stretches together)."""
+    stretch = SAMPLE_STRETCH_S * SAMPLE_RATE
+    if audio.size <= windows * stretch:
+        return speech_only(audio)
+    last = audio.size - stretch
+    starts = [round(i * last / (windows - 1)) for i in range(windows)]
+    return np.concatenate([speech_only(audio[s : s + stretch])[: WINDOW_S * SAMPLE_RATE] for s in starts])
+
+
+def language_probabilities(
+    model: WhisperModel, audio: np.ndarray, windows: int = DETECTION_WINDOWS, speech: np.ndarray | None = None
+) -> list[tuple[str, float]]:
+    """Whisper's probability of every language, averaged over up to `windows` windows of speech
+    (`speech`: the audio's speech when the caller already has it)."""
+    chunks = detection_windows(audio, speech if speech is not None else sampled_speech(audio, windows), windows)
     totals: dict[str, float] = {}
     for chunk in chunks:
         _language, _p, probs = model.detect_language(audio=chunk)
@@ -150,17 +185,36 @@ def transcribe_kwargs(options: TranscribeOptions, profile: DecodeProfile) -> dic
     }
 
 
+@dataclass(frozen=True)
+class Resume:
+    """Where an interrupted transcription goes on: at `start_s` of the audio, numbering segments
+    from `first_id`, in the language an earlier attempt chose."""
+
+    start_s: float
+    first_id: int
+    language: LanguageChoice
+    width: int = FIRST_WIDTH
+
+
 @dataclass
 class TranscriptionRun:
-    """One transcription in progress: what was detected, and the segments as they come."""
+    """One transcription in progress: what was detected, and the segments as they come, in
+    pieces (a piece's end is where a retry may resume; see `long_form`)."""
 
     language: str | None
     language_probability: float | None
     duration: float
     model: str
-    segments: Iterator[Segment]
+    pieces: Iterator[Piece]
     language_source: LanguageSource | None = None
     language_unsure: bool = False
+    choice: LanguageChoice | None = None
+    resumable: bool = False  # True when pieces end where decoding can restart (the long path)
+
+    @property
+    def segments(self) -> Iterator[Segment]:
+        """Every segment, in order, whatever the pieces."""
+        return itertools.chain.from_iterable(piece.segments for piece in self.pieces)
 
 
 def resolve_device(device: str) -> str:
@@ -173,13 +227,21 @@ def resolve_device(device: str) -> str:
 class Transcriber:
     """Keeps Whisper models loaded across jobs, one per (model, compute type)."""
 
-    def __init__(self, model: str, device: str = "cpu", cache_dir: str | None = None, cpu_threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str,
+        device: str = "cpu",
+        cache_dir: str | None = None,
+        cpu_threads: int = 0,
+        long_form: LongFormPolicy | None = None,
+    ) -> None:
         self._model_name = model
         self._device = resolve_device(device)
         self._cache_dir = cache_dir
         self._cpu_threads = cpu_threads
         self._models: dict[tuple[Path, str], WhisperModel] = {}
         self._lock = threading.Lock()
+        self.long_form = long_form if long_form is not None else LongFormPolicy(batch_size=default_batch_size(self._device))
 
     @property
     def model_name(self) -> str:
@@ -204,36 +266,88 @@ class Transcriber:
                 )
             return self._models[key]
 
-    def transcribe(self, audio: np.ndarray, options: TranscribeOptions) -> TranscriptionRun:
-        """Start decoding; segments are produced lazily, as faster-whisper yields them."""
-        duration = audio.size / 16000
+    def transcribe(self, audio: np.ndarray, options: TranscribeOptions, resume: Resume | None = None) -> TranscriptionRun:
+        """Start decoding; segments are produced lazily, as faster-whisper yields them.
+
+        Audio without speech (Silero VAD finds none) ends at once and empty: no language
+        detection, no decoding, so nothing is spent on music, tones, noise or silence that the
+        VAD rejects. Long files take the long-form path (`long_form`); `resume` continues one.
+        """
+        duration = round(audio.size / SAMPLE_RATE, 3)
         if audio.size == 0:
             return TranscriptionRun(options.language, None, 0.0, self._model_name, iter(()))
+        long = self.long_form.applies(duration, options.profile)
+        speech = None if long else speech_only(audio)
+        if speech is not None and speech.size == 0:
+            return TranscriptionRun(
+                options.language, None, duration, self._model_name, iter(()), "forced" if options.language else None
+            )
         model = self.load(options.profile)
-        choice = self.choose_language(model, audio, options)
+        if resume is not None:
+            choice = resume.language
+        elif long:
+            choice = self.choose_language_early(model, audio, options)
+        else:
+            choice = self.choose_language(model, audio, options, speech)
         kwargs = transcribe_kwargs(options.model_copy(update={"language": choice.language}), self.profile(options.profile))
-        raw_segments, info = model.transcribe(audio, **kwargs)
         probability = choice.probability if choice.source != "forced" else None
-        if choice.language is None:  # an English-only model: faster-whisper says English
-            probability = round(info.language_probability, 4) if info.language_probability else None
+        if long:
+            language = choice.language or "en"  # an English-only model has no language to choose
+            kwargs["language"] = language
+            pieces = long_form_pieces(
+                model,
+                audio,
+                kwargs,
+                _segment,
+                self.long_form,
+                start_s=resume.start_s if resume else 0.0,
+                first_id=resume.first_id if resume else 0,
+                width=resume.width if resume else FIRST_WIDTH,
+            )
+        else:
+            if duration <= WINDOW_S and speech is not None:
+                kwargs["max_new_tokens"] = token_budget(speech.size / SAMPLE_RATE)
+            raw_segments, info = model.transcribe(audio, **kwargs)
+            language = info.language
+            if choice.language is None:  # an English-only model: faster-whisper says English
+                probability = round(info.language_probability, 4) if info.language_probability else None
+            pieces = iter([Piece((_segment(i, s) for i, s in enumerate(raw_segments)), duration)])
         return TranscriptionRun(
-            language=info.language,
+            language=language,
             language_probability=probability,
-            duration=round(duration, 3),
+            duration=duration,
             model=self._model_name,
-            segments=(_segment(i, s) for i, s in enumerate(raw_segments)),
+            pieces=pieces,
             language_source=choice.source,
             language_unsure=choice.unsure,
+            choice=choice,
+            resumable=long,
         )
 
-    def choose_language(self, model: WhisperModel, audio: np.ndarray, options: TranscribeOptions) -> LanguageChoice:
+    def choose_language_early(self, model: WhisperModel, audio: np.ndarray, options: TranscribeOptions) -> LanguageChoice:
+        """`choose_language` for a long file, whose first words should not wait for windows from
+        its middle and end: the opening's speech alone decides when Whisper is sure of it
+        (at least `SURE_AT`, among the allowed languages); otherwise the spread windows do."""
+        if options.language or not model.model.is_multilingual:
+            return self.choose_language(model, audio, options)
+        opening = speech_only(audio[: SAMPLE_STRETCH_S * SAMPLE_RATE])[: WINDOW_S * SAMPLE_RATE]
+        if opening.size >= SAMPLE_RATE // 2:
+            _language, _p, probabilities = model.detect_language(audio=opening)
+            choice = choose_language(probabilities, options.allowed_languages)
+            if choice.source == "detected" and (choice.probability or 0.0) >= SURE_AT:
+                return choice
+        return self.choose_language(model, audio, options)
+
+    def choose_language(
+        self, model: WhisperModel, audio: np.ndarray, options: TranscribeOptions, speech: np.ndarray | None = None
+    ) -> LanguageChoice:
         """Forced when the options name a language; else detected over several windows of speech,
         among `options.allowed_languages` when there are some (see `choose_language`)."""
         if options.language:
             return LanguageChoice(options.language, None, "forced", False)
         if not model.model.is_multilingual:
             return LanguageChoice(None, None, "detected", False)
-        return choose_language(language_probabilities(model, audio), options.allowed_languages)
+        return choose_language(language_probabilities(model, audio, speech=speech), options.allowed_languages)
 
 
 def _segment(index: int, raw: Any) -> Segment:

@@ -18,7 +18,8 @@ from gpu_container import crash_hooks
 from gpu_container.ecs_runtime import TaskProtection, publish_real_time_factor
 from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
 from gpu_container.live import run_live_session
-from gpu_container.transcriber import Transcriber
+from gpu_container.long_form import LongFormPolicy, default_batch_size
+from gpu_container.transcriber import Transcriber, resolve_device
 from grabadora.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -288,6 +289,12 @@ class LiveWorker:
         self.queue.delete(message.receipt_handle)
 
 
+def long_form_policy(settings) -> LongFormPolicy:  # noqa: ANN001 - Settings
+    """The long-file path as the settings ask (batch width 0: chosen for the device)."""
+    width = settings.batch_size or default_batch_size(resolve_device(settings.device))
+    return LongFormPolicy(batch_size=width, long_from_s=settings.long_form_from_seconds)
+
+
 def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
     """A worker wired to the configured queue, tables, bucket and model."""
     from grabadora.adapters.events_table import EventsTable
@@ -308,7 +315,8 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
     )
     ports = crash_hooks.install(ports)  # unchanged unless GRABADORA_TEST_CRASH_AT is set (tests)
     transcriber = Transcriber(
-        settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads
+        settings.whisper_model, settings.device, settings.model_cache_dir, cpu_threads=settings.cpu_threads,
+        long_form=long_form_policy(settings),
     )
     live = None
     if settings.live_sessions_per_worker:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     model_cache_dir: str | None = None
     cpu_threads: int = Field(0, ge=0)  # 0: CTranslate2's default (all cores)
     max_audio_seconds: int = Field(4 * 3600, gt=0)
+    # Long files (gpu_container/long_form.py): from this length the opening is decoded as usual
+    # and the rest in batches of up to `batch_size` spans (0: 8 on a CPU, from free memory on a
+    # GPU; 1: never batched).
+    long_form_from_seconds: float = Field(240, gt=0)
+    batch_size: int = Field(0, ge=0)
     sqs_wait_seconds: int = Field(20, ge=0, le=20)
     visibility_timeout_seconds: int = Field(120, gt=0)
     max_receives: int = Field(3, gt=0)

@@ -55,6 +55,9 @@ class Data(Construct):
             lifecycle_rules=[
                 audio_rule,
                 s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(7)),
+                # A long job's checkpoints (gpu_container/checkpoints.py) go when it ends; these
+                # catch any left by a job that ended where nobody could delete them.
+                s3.LifecycleRule(id="expire-checkpoints", prefix="checkpoints/", expiration=cdk.Duration.days(7)),
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
             # Browsers PUT audio straight to presigned URLs, cross-origin. The signature is the

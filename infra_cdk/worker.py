@@ -177,6 +177,10 @@ class Worker(Construct):
         data.bucket.grant_put(role, "transcripts/*")
         data.bucket.grant_put(role, "audio/*")  # a live session's recording, stored when it stops
         data.bucket.grant_delete(role, "transcripts/*")  # a job deleted meanwhile: remove what it stored
+        # A long job's checkpoints: written after each piece, read back by a retry, deleted at the end.
+        data.bucket.grant_read(role, "checkpoints/*")
+        data.bucket.grant_put(role, "checkpoints/*")
+        data.bucket.grant_delete(role, "checkpoints/*")
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="TaskScaleInProtection",
@@ -194,7 +198,7 @@ class Worker(Construct):
         )
         scoped = "Scoped wildcards: object prefixes of any user's jobs, this cluster's tasks."
         suppress(role, {
-            **s3_grant_findings(data.bucket, ["audio/*", "transcripts/*"], [*S3_READ_ACTIONS, "s3:DeleteObject*", "s3:Abort*"], scoped),
+            **s3_grant_findings(data.bucket, ["audio/*", "transcripts/*", "checkpoints/*"], [*S3_READ_ACTIONS, "s3:DeleteObject*", "s3:Abort*"], scoped),
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/{ref(self.cluster, 'Ref')[:-5]}>/*]": scoped,
             ANY_RESOURCE: "cloudwatch:PutMetricData has no resource type; the cloudwatch:namespace condition scopes it.",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/grabadora/*/jobs/*/events]":

@@ -45,6 +45,15 @@ class ObjectStore:
             raise NotFound("no object under prefix")
         return contents[0]["Key"], int(contents[0]["Size"])
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every key under a prefix, in key order."""
+        keys: list[str] = []
+        with translating("list objects"):
+            paginator = aws.client("s3").get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                keys += [o["Key"] for o in page.get("Contents", [])]
+        return sorted(keys)
+
     def size(self, key: str) -> int:
         """The object's size in bytes; `NotFound` if it is missing."""
         with translating("read object size"):

@@ -204,6 +204,7 @@ def delete_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> 
     item = ports.transcripts.get(user_id, transcript_id)
     ports.store.delete_prefix(f"audio/{user_id}/{transcript_id}/")
     ports.store.delete(f"transcripts/{user_id}/{transcript_id}.json")
+    ports.store.delete_prefix(f"checkpoints/{user_id}/{transcript_id}/")  # a long job's partial work
     if item.transcript_key:
         ports.store.delete(item.transcript_key)
     ports.events.delete_job(transcript_id)
