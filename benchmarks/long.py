@@ -1,7 +1,7 @@
 """Long recordings: the long-form path against bare sequential faster-whisper, side by side.
 
     .venv/bin/python benchmarks/long.py [--minutes 10 30 60] [--rounds 1] [--model base]
-                                        [--output FILE] [--targets FILE]
+                                        [--output FILE] [--targets FILE] [--quick]
 
 Files of 10, 30 and 60 minutes are built (once, cached under build/long/) from the Spanish
 recordings in ../shared/audio: the 70-s aeneas reading and the 8.7-s leopard clip, each followed
@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="base")
     parser.add_argument("--output", type=Path)
     parser.add_argument("--targets", type=Path)
+    parser.add_argument("--quick", action="store_true", help="the 10-minute file only")
     parser.add_argument("--child", nargs=2, metavar=("SIDE", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -146,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from tests.conftest import wer
+
+    if args.quick:
+        args.minutes = [10]
 
     rows, targets = [], []
     for minutes in args.minutes:

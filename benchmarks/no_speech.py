@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="base")
     parser.add_argument("--output", type=Path)
     parser.add_argument("--targets", type=Path)
+    parser.add_argument("--quick", action="store_true", help="accepted for run_all; the run is short already")
     args = parser.parse_args(argv)
 
     from faster_whisper import decode_audio

@@ -36,6 +36,8 @@ PARTS = {
     "api": "api_load.py",
     "profiles": "profiles.py",
     "live": "live.py",
+    "long": "long.py",
+    "no_speech": "no_speech.py",
 }
 
 

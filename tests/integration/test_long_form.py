@@ -79,9 +79,10 @@ def test_a_long_file_is_transcribed_in_pieces_as_well_as_sequentially(
     assert process_job(message, worker.ports, long_transcriber, LIMITS) is Outcome.COMPLETED
     events = list(client.events(job["stream_url"]))
     text = "".join(e.data["text"] for e in events if e.event == "delta")
-    # The words are right and in audio order: tiny.en makes 7 % WER sequentially, 15 % with
-    # faster-whisper's own batched pipeline and 11 % here; a piece lost or repeated adds 11 %
-    assert wer(reference, text, "en") < 0.15
+    # The words are right and in audio order: tiny.en makes 7 % WER on this file sequentially,
+    # 15 % with faster-whisper's own batched pipeline and 5-6 % here; one of the nine repeats
+    # lost or doubled would add 11 %
+    assert wer(reference, text, "en") < 0.1
     starts = [e.data["t0"] for e in events if e.event == "delta"]
     assert starts == sorted(starts)
     # progress rises to the end of the file, and the checkpoints are gone once it is done
