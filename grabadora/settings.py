@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = Field(10, ge=0)
     login_max_failures_per_ip: int = Field(100, ge=0)
     login_window_seconds: int = Field(900, gt=0)
+    # Share links (GET /shared/{token}): links that do not open (unknown, expired, revoked)
+    # allowed per client IP within a window before it waits; 0 turns the limit off. And how
+    # long the presigned audio URL a shared page gets stays valid.
+    share_misses_per_ip: int = Field(30, ge=0)
+    share_window_seconds: int = Field(900, gt=0)
+    share_audio_url_seconds: int = Field(3600, gt=0)
 
     # Uploads.
     max_upload_mb: int = Field(500, gt=0)

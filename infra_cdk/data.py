@@ -58,6 +58,9 @@ class Data(Construct):
                 # A long job's checkpoints (gpu_container/checkpoints.py) go when it ends; these
                 # catch any left by a job that ended where nobody could delete them.
                 s3.LifecycleRule(id="expire-checkpoints", prefix="checkpoints/", expiration=cdk.Duration.days(7)),
+                # Share links' audio copies (grabadora/services/shares.py) go with their link; a
+                # link lasts at most 90 days, so this catches any an expired link left behind.
+                s3.LifecycleRule(id="expire-shared-audio", prefix="shared/", expiration=cdk.Duration.days(91)),
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
             # Browsers PUT audio straight to presigned URLs, cross-origin. The signature is the

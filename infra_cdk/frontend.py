@@ -18,8 +18,9 @@ from infra_cdk.stream import Stream
 # Paths the API Lambda answers. POST /transcribe is the exact path; GET /transcribe/{job_id}
 # (the SSE stream, live sessions' too) is `/transcribe/*`, which goes to the relay's Function URL.
 # `/live` and `/live/*` are the live-session routes (POST /live, /live/{id}/audio, /live/{id}/stop);
-# the SPA's own screen is /grabar, so nothing of the app is shadowed.
-API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/v1/*"]
+# the SPA's own screen is /grabar, so nothing of the app is shadowed. `/shared/*` is the public
+# read of a share link (GET /shared/{token}); the app's page for it is /compartido/<token>.
+API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/v1/*", "/shared/*"]
 STREAM_PATHS = ["/transcribe/*"]
 
 # SPA fallback on the S3 behaviour only: a path without a file extension is an app route, so it

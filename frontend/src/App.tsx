@@ -9,6 +9,7 @@ import { Biblioteca } from "./screens/Biblioteca";
 import { Cuenta } from "./screens/Cuenta";
 import { Grabar } from "./screens/Grabar";
 import { SignIn } from "./screens/SignIn";
+import { SharedTranscript } from "./screens/SharedTranscript";
 import { Transcribir } from "./screens/Transcribir";
 import { TranscriptDetail } from "./screens/TranscriptDetail";
 import { Uso } from "./screens/Uso";
@@ -16,9 +17,15 @@ import { Uso } from "./screens/Uso";
 // The library's URL with its search and filters, so "Volver" comes back to the same list.
 let libraryUrl = "/biblioteca";
 
+/** A share link's page: public, outside any account. */
+const SHARED_PREFIX = "/compartido/";
+
 function Header({ path, navigate }: { path: string; navigate: (to: string) => void }) {
   const { t, locale, setLocale } = useI18n();
-  const { session, signOut } = useAuth();
+  const auth = useAuth();
+  // A shared page shows nothing of the account that may be signed in on this browser.
+  const session = path.startsWith(SHARED_PREFIX) ? null : auth.session;
+  const signOut = auth.signOut;
   const tabs = [
     { to: "/", label: t("nav.transcribe"), active: path === "/" || path === "/transcribir" },
     { to: "/grabar", label: t("nav.record"), active: path === "/grabar" },
@@ -72,7 +79,8 @@ function Screens() {
     navigate(`/biblioteca/${id}`);
   };
   let screen;
-  if (!session) screen = <SignIn />;
+  if (path.startsWith(SHARED_PREFIX)) screen = <SharedTranscript token={decodeURIComponent(path.slice(SHARED_PREFIX.length))} />;
+  else if (!session) screen = <SignIn />;
   else if (path === "/grabar") screen = <Grabar onOpen={open} />;
   else if (path.startsWith("/biblioteca/")) screen = <TranscriptDetail id={decodeURIComponent(path.slice(12))} onBack={() => navigate(libraryUrl)} onOpen={open} />;
   else if (path === "/uso") screen = <Uso />;

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from functions.common import openai_routes
 from grabadora.http_errors import install_error_handlers
-from functions.api.routes import auth, health, live, me, transcribe, transcripts, uploads
+from functions.api.routes import auth, health, live, me, shares, transcribe, transcripts, uploads
 
 
 def create_app() -> FastAPI:
@@ -17,7 +17,7 @@ def create_app() -> FastAPI:
         description="Upload audio, transcribe it with faster-whisper, stream the words live.",
     )
     install_error_handlers(app)
-    for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router, live.router):
+    for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router, shares.router, shares.public_router, live.router):
         app.include_router(router)
     # OpenAI-compatible /v1/audio/*: behind API Gateway within its integration timeout; the
     # stream function serves the same routes with response streaming for long files.

@@ -286,3 +286,64 @@ class LiveStopRequest(BaseModel):
 class LiveStopOut(BaseModel):
     live_id: str
     status: JobStatus
+
+
+# Share links ------------------------------------------------------------------------------------
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_in_days: int = Field(7, ge=1, le=90, description="how many days the link opens (1-90)")
+
+
+class ShareOut(BaseModel):
+    """A share link as its owner sees it: never the token (only its hash is stored)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    id: str
+    created_at: str
+    expires_at: str
+
+
+class NewShareOut(ShareOut):
+    """A new share link: the only answer that carries its token."""
+
+    token: str = Field(..., description="the link's secret; shown only now")
+    path: str = Field(..., description="the web app's page for the link, e.g. /compartido/<token>")
+    url: str = Field(..., description="`path` under the deployment's public URL (just `path` when none is set)")
+
+
+class SharedWord(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    text: str
+    t0: float
+    t1: float
+    speaker: str | None = None
+
+
+class SharedSegment(BaseModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    id: int
+    t0: float
+    t1: float
+    text: str
+    speaker: str | None = Field(None, description="the speaker's name (or label when unnamed)")
+    words: list[SharedWord] = Field(default_factory=list)
+
+
+class SharedTranscript(BaseModel):
+    """What a share link shows, and nothing else of the account."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    title: str | None = None
+    duration: float | None = None
+    language: str | None = None
+    text: str
+    segments: list[SharedSegment]
+    audio_url: str | None = Field(None, description="short-lived presigned GET of a copy of the audio")
+    expires_at: str = Field(..., description="when the link stops opening")

@@ -14,6 +14,7 @@ from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.login_throttle import LoginThrottle
 from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import ApiKeysTable, UserStateTable
 from grabadora.adapters.users_table import UsersTable
@@ -22,6 +23,7 @@ from grabadora.services import accounts, api_keys
 from grabadora.services.jobs import Ports
 from grabadora.services.library import LibraryPorts
 from grabadora.services.live import LivePorts
+from grabadora.services.shares import SharePorts
 from grabadora.settings import Settings, get_settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -48,6 +50,7 @@ def get_library_ports() -> LibraryPorts:
         events=EventsTable(),
         user_state=UserStateTable(),
         exports=JobQueue(settings.exports_queue),
+        shares=SharesTable(),
     )
 
 
@@ -58,6 +61,16 @@ def get_live_ports() -> LivePorts:
         frames=LiveFramesTable(),
         queue=JobQueue(get_settings().live_queue),
         user_state=UserStateTable(),
+        store=ObjectStore(),
+        events=EventsTable(),
+    )
+
+
+@lru_cache
+def get_share_ports() -> SharePorts:
+    return SharePorts(
+        shares=SharesTable(), transcripts=TranscriptsTable(), store=ObjectStore(), user_state=UserStateTable(),
+        throttle=LoginThrottle(),
     )
 
 
@@ -83,6 +96,7 @@ UserStateDep = Annotated[UserStateTable, Depends(get_user_state)]
 PortsDep = Annotated[Ports, Depends(get_ports)]
 LibraryDep = Annotated[LibraryPorts, Depends(get_library_ports)]
 LivePortsDep = Annotated[LivePorts, Depends(get_live_ports)]
+SharePortsDep = Annotated[SharePorts, Depends(get_share_ports)]
 
 
 def authenticate_token(settings: Settings, user_state: UserStateTable, token: str) -> auth.TokenClaims:

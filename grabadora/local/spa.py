@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
-API_PREFIXES = ("auth", "uploads", "transcribe", "transcripts", "live", "me", "healthz", "docs", "redoc", "openapi.json", "v1")
+API_PREFIXES = ("auth", "uploads", "transcribe", "transcripts", "live", "me", "healthz", "docs", "redoc", "openapi.json", "v1", "shared")
 
 _NOT_BUILT = """<!doctype html><html lang="es"><meta charset="utf-8"><title>Grabadora</title>
 <body style="font-family:system-ui;max-width:40rem;margin:3rem auto;padding:0 1rem">

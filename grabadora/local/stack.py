@@ -27,10 +27,11 @@ from grabadora.settings import get_settings
 logger = logging.getLogger("grabadora.dev")
 
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+_SHARE_IN_PATH = re.compile(r"(/(?:shared|compartido)/)[A-Za-z0-9_-]+")
 
 
 class RedactTokens(logging.Filter):
-    """Stream URLs carry a token in the query; access logs must not."""
+    """Stream URLs carry a token in the query, share links one in the path; access logs must not."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, Mapping):
@@ -41,7 +42,9 @@ class RedactTokens(logging.Filter):
 
 
 def _redact(value: object) -> object:
-    return _TOKEN_IN_URL.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return _SHARE_IN_PATH.sub(r"\1[redacted]", _TOKEN_IN_URL.sub(r"\1[redacted]", value))
 
 
 def embedded_emulator_defaults() -> None:

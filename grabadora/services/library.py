@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import SECRET_FIELDS, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, ServiceUnavailable
@@ -45,6 +46,7 @@ class LibraryPorts:
     events: EventsTable
     user_state: UserStateTable
     exports: JobQueue
+    shares: SharesTable = field(default_factory=SharesTable)
 
 
 # Listing -------------------------------------------------------------------------------------
@@ -197,11 +199,16 @@ def download(ports: LibraryPorts, user_id: str, transcript_id: str, fmt: str) ->
 
 
 def delete_transcript(ports: LibraryPorts, user_id: str, transcript_id: str) -> None:
-    """Remove the item, its events, its audio and its transcript document.
+    """Remove the item, its share links, its events, its audio and its transcript document.
 
     The item goes last, so a delete interrupted half-way can simply be repeated.
     """
+    from grabadora.services import shares
+
     item = ports.transcripts.get(user_id, transcript_id)
+    # Its share links first: they stop opening before anything else goes.
+    shares.delete_for_transcript(shares.SharePorts(shares=ports.shares, transcripts=ports.transcripts, store=ports.store,
+                                                   user_state=ports.user_state), user_id, transcript_id)
     ports.store.delete_prefix(f"audio/{user_id}/{transcript_id}/")
     ports.store.delete(f"transcripts/{user_id}/{transcript_id}.json")
     ports.store.delete_prefix(f"checkpoints/{user_id}/{transcript_id}/")  # a long job's partial work

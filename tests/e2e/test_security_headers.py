@@ -29,6 +29,8 @@ def test_every_kind_of_answer_carries_the_security_headers(tiny_stack) -> None:
         "spa route": httpx.get(f"{tiny_stack.url}/biblioteca"),
         "api": httpx.get(f"{tiny_stack.url}/healthz"),
         "api error": httpx.get(f"{tiny_stack.url}/me"),
+        "shared page": httpx.get(f"{tiny_stack.url}/compartido/{'A' * 43}"),
+        "shared link": httpx.get(f"{tiny_stack.url}/shared/{'A' * 43}"),
     }
     for name, answer in answers.items():
         for header, value in HEADERS.items():

@@ -7,7 +7,7 @@ from aws_cdk.assertions import Capture, Match
 
 pytestmark = pytest.mark.infrastructure
 
-API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/v1/*"]
+API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/v1/*", "/shared/*"]
 
 
 def distribution(synth) -> dict:  # noqa: ANN001

@@ -53,3 +53,13 @@ def test_mapping_args_are_redacted_and_still_format() -> None:
     RedactTokens().filter(record)
     # Then it still formats, without the token
     assert record.getMessage() == "/transcribe/X?token=[redacted]"
+
+
+def test_share_link_tokens_in_paths_are_redacted() -> None:
+    # A share link's token is its path: neither the API's nor the app's page may be logged whole
+    token = "jcEQmX20dEC4D53rKEgn9PN1G0E1VFe-k8i_F9wIYZ0"
+    for path in (f"/shared/{token}", f"/compartido/{token}"):
+        record = _record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", path, "1.1", 200))
+        RedactTokens().filter(record)
+        message = record.getMessage()
+        assert token not in message and path.rsplit("/", 1)[0] + "/[redacted]" in message

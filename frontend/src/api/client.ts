@@ -22,6 +22,9 @@ export type Integrations = Schemas["IntegrationsOut"];
 
 export type UsageOut = Schemas["UsageOut"];
 export type TranscriptPatch = Schemas["TranscriptPatch"];
+export type ShareLink = Schemas["ShareOut"];
+export type NewShareLink = Schemas["NewShareOut"];
+export type SharedTranscript = Schemas["SharedTranscript"];
 
 /** An API error with the server's `detail` (English, for integrators) and its stable `code`. */
 export class ApiError extends Error {
@@ -106,6 +109,9 @@ export async function unauthorizedCode(response: Response): Promise<string | nul
 
 export const api = createClient<paths>({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
 api.use(authMiddleware);
+
+/** The client of the public routes (a share link's page): it never sends the session's token. */
+export const publicApi = createClient<paths>({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
 
 /** Unwrap an openapi-fetch result: the data, or an ApiError with the server's reason. */
 export async function unwrap<T>(

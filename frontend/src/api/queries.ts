@@ -1,7 +1,7 @@
 // The data layer: every screen reads the API through these hooks, which own caching,
 // pagination and polling (TanStack Query). Types come from the generated schema.
 import { QueryClient, useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
-import { api, ApiError, request, unwrap, type JobStatus, type TranscriptDetail, type TranscriptPage, type TranscriptSummary, type TranscriptPatch } from "./client";
+import { api, ApiError, publicApi, request, unwrap, type JobStatus, type ShareLink, type TranscriptDetail, type TranscriptPage, type TranscriptSummary, type TranscriptPatch } from "./client";
 
 /** How often a list or a transcript with a running job is refreshed. */
 export const RUNNING_REFRESH_MS = 3000;
@@ -27,6 +27,8 @@ export const keys = {
   usage: ["usage"] as const,
   languages: ["me", "languages"] as const,
   integrations: ["integrations"] as const,
+  shares: (id: string) => ["transcripts", "shares", id] as const,
+  shared: (token: string) => ["shared", token] as const,
 };
 
 /** What the library searches for: "#radio" finds the tag "radio". */
@@ -148,4 +150,45 @@ export function useSignOutEverywhere() {
 /** Delete the account and everything it owns (DELETE /me). */
 export function useDeleteAccount() {
   return useMutation({ mutationFn: () => unwrap<void>(api.DELETE("/me")) });
+}
+
+/** The share links of one transcript that still open (GET /transcripts/{id}/shares). */
+export function useShares(id: string, enabled = true) {
+  return useQuery({
+    queryKey: keys.shares(id),
+    queryFn: ({ signal }) => request(api.GET("/transcripts/{transcript_id}/shares", { params: { path: { transcript_id: id } }, signal })),
+    enabled,
+  });
+}
+
+/** A new share link; the answer is the only time its token (and so its address) is known. */
+export function useCreateShare(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (days: number) =>
+      request(api.POST("/transcripts/{transcript_id}/shares", { params: { path: { transcript_id: id } }, body: { expires_in_days: days } })),
+    onSuccess: () => void client.invalidateQueries({ queryKey: keys.shares(id) }),
+  });
+}
+
+/** Revoke a share link: it stops opening at once. */
+export function useRevokeShare(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (shareId: string) =>
+      unwrap<void>(api.DELETE("/transcripts/{transcript_id}/shares/{share_id}", { params: { path: { transcript_id: id, share_id: shareId } } })),
+    onSuccess: (_, shareId) => {
+      client.setQueryData<ShareLink[]>(keys.shares(id), (links) => links?.filter((l) => l.id !== shareId));
+      void client.invalidateQueries({ queryKey: keys.shares(id) });
+    },
+  });
+}
+
+/** A shared transcript, read without a session (GET /shared/{token}); a 404 means the link does not open. */
+export function useSharedTranscript(token: string) {
+  return useQuery({
+    queryKey: keys.shared(token),
+    queryFn: ({ signal }) => request(publicApi.GET("/shared/{token}", { params: { path: { token } }, signal })),
+    staleTime: Infinity,
+  });
 }

@@ -280,6 +280,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/shared/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Shared
+         * @description A shared transcript, without signing in: title, duration, language, text, segments with
+         *     word timings and a short-lived audio URL. Nothing else of its account.
+         */
+        get: operations["open_shared_shared__token__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/transcribe": {
         parameters: {
             query?: never;
@@ -404,6 +425,51 @@ export interface paths {
          */
         post: operations["retranscribe_transcripts__transcript_id__retranscribe_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transcripts/{transcript_id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Shares
+         * @description The transcript's links that still open, oldest first (expired ones are removed).
+         */
+        get: operations["list_shares_transcripts__transcript_id__shares_get"];
+        put?: never;
+        /**
+         * Create Share
+         * @description A read-only public link to this transcript (player and text) that expires after
+         *     `expires_in_days` (7 by default). Its `token` is shown only in this answer.
+         */
+        post: operations["create_share_transcripts__transcript_id__shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/transcripts/{transcript_id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Share
+         * @description The link stops opening at once.
+         */
+        delete: operations["revoke_share_transcripts__transcript_id__shares__share_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -788,6 +854,33 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * NewShareOut
+         * @description A new share link: the only answer that carries its token.
+         */
+        NewShareOut: {
+            /** Created At */
+            created_at: string;
+            /** Expires At */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Path
+             * @description the web app's page for the link, e.g. /compartido/<token>
+             */
+            path: string;
+            /**
+             * Token
+             * @description the link's secret; shown only now
+             */
+            token: string;
+            /**
+             * Url
+             * @description `path` under the deployment's public URL (just `path` when none is set)
+             */
+            url: string;
+        };
         /** NotionOut */
         NotionOut: {
             /** Database Id */
@@ -833,6 +926,82 @@ export interface components {
              * Text
              * @description the corrected text of the whole segment
              */
+            text: string;
+        };
+        /**
+         * ShareOut
+         * @description A share link as its owner sees it: never the token (only its hash is stored).
+         */
+        ShareOut: {
+            /** Created At */
+            created_at: string;
+            /** Expires At */
+            expires_at: string;
+            /** Id */
+            id: string;
+        };
+        /** ShareRequest */
+        ShareRequest: {
+            /**
+             * Expires In Days
+             * @description how many days the link opens (1-90)
+             * @default 7
+             */
+            expires_in_days?: number;
+        };
+        /** SharedSegment */
+        SharedSegment: {
+            /** Id */
+            id: number;
+            /**
+             * Speaker
+             * @description the speaker's name (or label when unnamed)
+             */
+            speaker: string | null;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Text */
+            text: string;
+            /** Words */
+            words: components["schemas"]["SharedWord"][];
+        };
+        /**
+         * SharedTranscript
+         * @description What a share link shows, and nothing else of the account.
+         */
+        SharedTranscript: {
+            /**
+             * Audio Url
+             * @description short-lived presigned GET of a copy of the audio
+             */
+            audio_url: string | null;
+            /** Duration */
+            duration: number | null;
+            /**
+             * Expires At
+             * @description when the link stops opening
+             */
+            expires_at: string;
+            /** Language */
+            language: string | null;
+            /** Segments */
+            segments: components["schemas"]["SharedSegment"][];
+            /** Text */
+            text: string;
+            /** Title */
+            title: string | null;
+        };
+        /** SharedWord */
+        SharedWord: {
+            /** Speaker */
+            speaker: string | null;
+            /** T0 */
+            t0: number;
+            /** T1 */
+            t1: number;
+            /** Text */
             text: string;
         };
         /** SignupRequest */
@@ -1787,6 +1956,51 @@ export interface operations {
             };
         };
     };
+    open_shared_shared__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedTranscript"];
+                };
+            };
+            /** @description The link does not exist, expired or was revoked (always the same answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many links that do not open from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     transcribe_transcribe_post: {
         parameters: {
             query?: never;
@@ -2107,6 +2321,130 @@ export interface operations {
             };
             /** @description Still being transcribed, or its audio is gone */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_shares_transcripts__transcript_id__shares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transcript_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOut"][];
+                };
+            };
+            /** @description No such transcript (or link) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_share_transcripts__transcript_id__shares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transcript_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ShareRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewShareOut"];
+                };
+            };
+            /** @description No such transcript (or link) for this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not completed yet, or too many links */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_share_transcripts__transcript_id__shares__share_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transcript_id: string;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such transcript (or link) for this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,11 +24,16 @@ export function TranscriptActions({
   onDeleted,
   onNotice,
   before,
+  onShare,
+  sharing = false,
 }: {
   item: Pick<TranscriptSummary, "id" | "title" | "status" | "tags">;
   onDeleted: () => void;
   onNotice: (text: string | null) => void;
   before?: ReactNode;
+  /** Where the transcript page opens its share links (a completed transcript only). */
+  onShare?: () => void;
+  sharing?: boolean;
 }) {
   const { t } = useI18n();
   const title = item.title || item.id;
@@ -173,6 +178,11 @@ export function TranscriptActions({
               {t("lib.send")}
             </button>
           </span>
+        )}
+        {completed && onShare && (
+          <button type="button" onClick={onShare} aria-expanded={sharing} aria-controls="share-links">
+            {t("share.open")}
+          </button>
         )}
         <button type="button" className="danger-outline" onClick={() => setMode("delete")}>
           {t("lib.delete")}

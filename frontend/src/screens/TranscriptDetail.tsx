@@ -5,6 +5,8 @@ import { ProgressBar } from "../components/JobView";
 import { LanguageDoubt } from "../components/LanguageDoubt";
 import { TranscriptActions } from "../components/TranscriptActions";
 import { usePlaybackKeys } from "../hooks/usePlaybackKeys";
+import { usePlaybackTime } from "../hooks/usePlaybackTime";
+import { ShareLinks } from "../components/ShareLinks";
 import { errorText, languageName, useI18n, warningText, type MessageKey } from "../i18n";
 import { ANY_LANGUAGE, languageDoubtful } from "../lib/languages";
 import { clock } from "../lib/format";
@@ -43,8 +45,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [rate, setRate] = useState(1);
+  const [sharing, setSharing] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
-  const [time, setTime] = useState(0);
   const [editing, setEditing] = useState<number | null>(null);
   const [draft, setDraft] = useState("");
   const audio = useRef<HTMLAudioElement>(null);
@@ -82,30 +84,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   }, [rate, detail?.audio_url]);
   usePlaybackKeys(audio);
 
-  // Follow playback smoothly (timeupdate alone fires only ~4 times a second).
-  useEffect(() => {
-    const el = audio.current;
-    if (!el) return;
-    let raf = 0;
-    const frame = () => {
-      setTime(el.currentTime);
-      if (!el.paused) raf = requestAnimationFrame(frame);
-    };
-    const onPlay = () => {
-      cancelAnimationFrame(raf);
-      raf = requestAnimationFrame(frame);
-    };
-    const onUpdate = () => setTime(el.currentTime);
-    el.addEventListener("play", onPlay);
-    el.addEventListener("timeupdate", onUpdate);
-    el.addEventListener("seeked", onUpdate);
-    return () => {
-      cancelAnimationFrame(raf);
-      el.removeEventListener("play", onPlay);
-      el.removeEventListener("timeupdate", onUpdate);
-      el.removeEventListener("seeked", onUpdate);
-    };
-  }, [detail?.audio_url]);
+  // Follow playback smoothly, to highlight the word playing.
+  const [time, setTime] = usePlaybackTime(audio, detail?.audio_url);
 
   const seek = (to: number) => {
     const el = audio.current;
@@ -169,7 +149,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
           <h1 ref={heading} tabIndex={-1}>
             {detail.title || detail.id}
           </h1>
-          <TranscriptActions item={detail} onNotice={setNotice} onDeleted={onBack} />
+          <TranscriptActions item={detail} onNotice={setNotice} onDeleted={onBack} onShare={() => setSharing((open) => !open)} sharing={sharing} />
+          {sharing && detail.status === "completed" && <ShareLinks transcriptId={detail.id} onClose={() => setSharing(false)} />}
           {detail.warning && detail.status === "completed" && (
             <p className="alert warn transcript-warning" role="note">
               {warningText(detail.warning, t, locale)}
