@@ -187,9 +187,8 @@ def run_live_session(
             last_status = now
             try:
                 item = ports.transcripts.get(job.user_id, job.job_id)
-            except NotFound:  # deleted by its user mid-session
-                _forget_frames(ports, job.job_id)
-                return Outcome.GONE
+            except NotFound:  # discarded or deleted by its user mid-session
+                return _discarded(ports, job, frames.seconds)
             if item.stop_requested and stop_asked is None:
                 stop_asked, frames_total = now, item.frames_total
         if frames.seconds >= message.max_seconds:
@@ -241,6 +240,9 @@ def _store(
     model_name = final_model.model_name
     segments: list[Segment]
     language_probability = None
+    if options.wants_final_pass and audio.size and not _exists(ports, job):
+        ports.store.delete(message.audio_key)
+        return _discarded(ports, job, duration)  # discarded after Stop: no final pass
     if options.wants_final_pass and audio.size:
         log.commit([("progress", _final_progress(0.0, duration))])
         run = final_model.transcribe(audio, options.model_copy(update={"language": options.language or language}))
@@ -268,14 +270,39 @@ def _store(
     ports.store.put_json(transcript_key(job.user_id, job.job_id), transcript.model_dump(mode="json"))
     try:
         item = ports.transcripts.get(job.user_id, job.job_id)
-    except NotFound:  # deleted meanwhile
+    except NotFound:  # discarded or deleted meanwhile
         ports.store.delete(transcript_key(job.user_id, job.job_id))
         ports.store.delete(message.audio_key)
-        _forget_frames(ports, job.job_id)
-        return Outcome.GONE
+        return _discarded(ports, job, duration)
     outcome = complete_job(ports, job, item, transcript, log, diarization_error)
+    if outcome is Outcome.GONE:  # discarded between the read and `complete`
+        ports.store.delete(message.audio_key)
     _forget_frames(ports, job.job_id)
     return outcome
+
+
+def _exists(ports: WorkerPorts, job) -> bool:  # noqa: ANN001 - a JobMessage
+    try:
+        ports.transcripts.get(job.user_id, job.job_id)
+        return True
+    except NotFound:
+        return False
+
+
+def _discarded(ports: WorkerPorts, job, seconds: float) -> Outcome:  # noqa: ANN001 - a JobMessage
+    """The user discarded (POST /live/{id}/cancel) or deleted the session: stop, keep nothing.
+
+    The seconds already transcribed count toward the month's usage (as no job): words were
+    shown for them, and a discard must not be a way round the quota.
+    """
+    _forget_frames(ports, job.job_id)
+    try:
+        ports.events.delete_job(job.job_id)  # what this attempt wrote after the API removed them
+        if ports.user_state is not None and seconds > 0:
+            ports.user_state.add_usage(job.user_id, seconds, jobs=0)
+    except Exception:  # noqa: BLE001 - best effort: the events' TTL clears them
+        logger.warning("live %s: discarded, but its events or usage were not updated", job.job_id, exc_info=True)
+    return Outcome.GONE
 
 
 def _feed(session: LiveTranscriber, frames: _Frames, fed: int) -> int:

@@ -6,6 +6,7 @@ import json
 import mimetypes
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,13 @@ def _raise_for(response: httpx.Response) -> None:
     except (ValueError, AttributeError):
         detail = response.text
     raise ApiError(response.status_code, detail)
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        return response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
 
 
 class GrabadoraClient:
@@ -167,10 +175,34 @@ class GrabadoraClient:
 
     # Live sessions --------------------------------------------------------------------------
 
-    def start_live(self, **options: Any) -> dict:
-        """POST /live: a session whose audio goes to `send_frame` and words to `events(stream_url)`."""
+    def start_live(self, *, idempotency_key: str | None = None, retries: int = 3, **options: Any) -> dict:
+        """POST /live: a session whose audio goes to `send_frame` and words to `events(stream_url)`.
+
+        Sent with an `Idempotency-Key` (a new UUID unless given) and retried with the same key
+        after a dropped connection or a 5xx, so a lost answer never starts a second session.
+        """
         body = {k: v for k, v in options.items() if v is not None}
-        response = self._http.post("live", json=body, headers=self._auth)
+        headers = {**self._auth, "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        for attempt in range(retries + 1):
+            try:
+                response = self._http.post("live", json=body, headers=headers)
+            except httpx.TransportError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(0.2 * 2**attempt, 3.0))
+                continue
+            # 409 `idempotency_key_in_use`: the first try is still starting the session.
+            busy = response.status_code == 409 and _code(response) == "idempotency_key_in_use"
+            if (response.status_code >= 500 or busy) and attempt < retries:
+                time.sleep(min(0.2 * 2**attempt, 3.0))
+                continue
+            _raise_for(response)
+            return response.json()
+        raise AssertionError("unreachable")
+
+    def cancel_live(self, live_id: str) -> dict:
+        """POST /live/{id}/cancel: discard the session (nothing is kept); safe to repeat."""
+        response = self._http.post(f"live/{live_id}/cancel", headers=self._auth)
         _raise_for(response)
         return response.json()
 

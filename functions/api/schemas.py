@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -245,7 +246,13 @@ class UsageOut(BaseModel):
     audio_seconds: float
     jobs: int
     quota_seconds: int | None = None
-    remaining_seconds: float | None = None
+    remaining_seconds: float | None = Field(
+        None, description="what a new job may still use: the quota less the month's usage and the seconds reserved"
+    )
+    reserved_seconds: float = Field(
+        0.0, description="seconds held against the quota by jobs queued or running and by live sessions"
+    )
+    jobs_in_flight: int = Field(0, description="jobs queued or running and live sessions holding quota")
 
 
 class ApiKeyOut(BaseModel):
@@ -286,6 +293,13 @@ class LiveStopRequest(BaseModel):
 class LiveStopOut(BaseModel):
     live_id: str
     status: JobStatus
+
+
+class LiveCancelOut(BaseModel):
+    live_id: str
+    status: Literal["cancelled"] = Field(
+        "cancelled", description="the session was discarded: no recording or transcript is kept"
+    )
 
 
 # Share links ------------------------------------------------------------------------------------

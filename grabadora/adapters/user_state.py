@@ -12,11 +12,16 @@ Items:
   serialise (a conditional put; the loser reads again). See `grabadora/services/quota.py`.
 - `session`: `token_version`, embedded in every access and stream token; bumping it signs the
   user out everywhere (`grabadora/auth.py`).
+- `idempotency#<scope>#<sha256 of the key>`: what a request with an `Idempotency-Key` created
+  (`{fingerprint, result, created}`), so a retry gets the same answer; `ttl` 24 h.
+- `live-cancelled#<live_id>`: a live session its user discarded (`POST /live/{id}/cancel`),
+  so a repeated cancel answers the same; `ttl` 48 h.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,8 +108,9 @@ class UserStateTable:
 
     # Usage ------------------------------------------------------------------------------
 
-    def add_usage(self, user_id: str, audio_seconds: float, month: str | None = None) -> None:
-        """Count one finished job's audio in the month's total."""
+    def add_usage(self, user_id: str, audio_seconds: float, month: str | None = None, jobs: int = 1) -> None:
+        """Count one finished job's audio in the month's total (`jobs=0`: audio of a discarded
+        live session, transcribed but kept as no job)."""
         with translating("record usage"):
             aws.client("dynamodb").update_item(
                 TableName=self._table,
@@ -112,7 +118,7 @@ class UserStateTable:
                 UpdateExpression="ADD audio_seconds :s, jobs :one SET updated_at = :now",
                 ExpressionAttributeValues={
                     ":s": value(round(audio_seconds, 3)),
-                    ":one": value(1),
+                    ":one": value(jobs),
                     ":now": value(utc_now()),
                 },
             )
@@ -160,6 +166,51 @@ class UserStateTable:
     def get_upload(self, user_id: str, upload_id: str) -> dict[str, Any] | None:
         item = self._get(user_id, f"upload#{upload_id}")
         return item or None
+
+    # Idempotency keys and discarded live sessions ----------------------------------------
+
+    def claim_idempotency(
+        self, user_id: str, scope: str, key_hash: str, record: dict[str, Any], ttl_seconds: int
+    ) -> dict[str, Any] | None:
+        """Record `record` for the key unless a live (unexpired) record is there: None when
+        claimed, else the record already there. DynamoDB's TTL deletes expired items late
+        (up to days), so an expired one counts as absent."""
+        now = int(time.time())
+        item = {"user_id": user_id, "item": f"idempotency#{scope}#{key_hash}", **record,
+                "created": now, "ttl": now + ttl_seconds}
+        for _ in range(3):
+            try:
+                aws.client("dynamodb").put_item(
+                    TableName=self._table,
+                    Item=serialize(item),
+                    ConditionExpression="attribute_not_exists(#i) OR #t < :now",
+                    ExpressionAttributeNames={"#i": "item", "#t": "ttl"},
+                    ExpressionAttributeValues={":now": value(now)},
+                )
+                return None
+            except (ClientError, BotoCoreError) as e:
+                error = translate(e, "record idempotency key")
+                if not isinstance(error, Conflict):
+                    raise error from e
+            existing = self._get(user_id, f"idempotency#{scope}#{key_hash}")
+            if existing:  # else it expired and went between the two calls: claim again
+                return existing
+        raise Conflict("the idempotency key changed meanwhile; try again")
+
+    def forget_idempotency(self, user_id: str, scope: str, key_hash: str) -> None:
+        """Drop a claim whose request failed, so the client's retry runs it again."""
+        with translating("forget idempotency key"):
+            aws.client("dynamodb").delete_item(
+                TableName=self._table, Key={"user_id": {"S": user_id}, "item": {"S": f"idempotency#{scope}#{key_hash}"}}
+            )
+
+    def mark_live_cancelled(self, user_id: str, live_id: str, ttl_seconds: int = 48 * 3600) -> None:
+        self._put({"user_id": user_id, "item": f"live-cancelled#{live_id}", "created_at": utc_now(),
+                   "ttl": int(time.time()) + ttl_seconds})
+
+    def live_cancelled(self, user_id: str, live_id: str) -> bool:
+        item = self._get(user_id, f"live-cancelled#{live_id}")
+        return bool(item) and int(item.get("ttl", 0)) >= int(time.time())
 
     # Sessions ---------------------------------------------------------------------------
 

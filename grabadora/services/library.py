@@ -35,6 +35,7 @@ from grabadora.models import (
     TranscriptItem,
     utc_now,
 )
+from grabadora.services import quota as quota_service
 from grabadora.settings import Settings
 
 MAX_PAGE = 100
@@ -298,10 +299,15 @@ def put_integrations(ports: LibraryPorts, user_id: str, changes: dict[str, dict[
 
 
 def usage(ports: LibraryPorts, settings: Settings, user_id: str) -> dict[str, Any]:
+    """The month's usage, the quota, and what jobs in flight hold of it (a submit is refused
+    when usage + reserved + its own seconds would pass the quota: grabadora/services/quota.py)."""
     used = ports.user_state.usage(user_id)
+    reserved, in_flight = quota_service.held(ports.user_state, ports.transcripts, user_id)
     quota = settings.monthly_quota_seconds or None
     return {
         **used,
         "quota_seconds": quota,
-        "remaining_seconds": None if quota is None else max(quota - used["audio_seconds"], 0),
+        "remaining_seconds": None if quota is None else max(quota - float(used["audio_seconds"]) - reserved, 0),
+        "reserved_seconds": reserved,
+        "jobs_in_flight": in_flight,
     }

@@ -1,4 +1,4 @@
-"""Live sessions: start one, take its audio frames, stop it (ARCHITECTURE.md §8).
+"""Live sessions: start one, take its audio frames, stop or discard it (ARCHITECTURE.md §8).
 
 The API only stores frames and flags; the worker that claimed the session (from the `live`
 queue) tails the frames, publishes words through the events table and stores the recording
@@ -7,23 +7,36 @@ and transcript when the session ends.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from grabadora import auth
+from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from grabadora.ids import new_id
 from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
-from grabadora.services import quota
+from grabadora.services import quota, turns
 from grabadora.services.jobs import check_quota, with_user_languages
 from grabadora.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 SAMPLE_RATE = 16000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # PCM16 mono
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+IDEMPOTENCY_KEY_MAX = 255
+# A claimed key whose session item is not there yet: its first request is still creating it.
+_CREATING_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,9 @@ class LivePorts:
     frames: LiveFramesTable
     queue: JobQueue  # the live queue
     user_state: UserStateTable
+    # For discarding a session (its recording, transcript and events); None where unused.
+    store: ObjectStore | None = None
+    events: EventsTable | None = None
 
 
 def recording_key(user_id: str, live_id: str) -> str:
@@ -39,11 +55,13 @@ def recording_key(user_id: str, live_id: str) -> str:
     return f"audio/{user_id}/{live_id}/recording.wav"
 
 
-def start_session(ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions) -> dict:
+def start_session(
+    ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions, *, live_id: str | None = None
+) -> dict:
     """Create the session's transcript item (status `live`) and let one worker claim it."""
     check_quota(ports.user_state, settings, user_id)
     options = with_user_languages(ports.user_state, user_id, options)
-    live_id = new_id()
+    live_id = live_id or new_id()
     # The session holds its whole length against the quota (or what is left of it, and then
     # stops for the quota), so parallel sessions and jobs never add up past it.
     max_seconds, limit = settings.live_max_seconds, StopReason.MAX_SECONDS
@@ -84,18 +102,99 @@ def start_session(ports: LivePorts, settings: Settings, user_id: str, options: L
     except GrabadoraError as e:
         ports.transcripts.fail(user_id, live_id, "the live session could not be started; try again")
         raise ServiceUnavailable("the live session could not be started; try again") from e
+    return _created(ports, settings, item)
+
+
+def _created(ports: LivePorts, settings: Settings, item: TranscriptItem) -> dict:
+    """POST /live's answer for a session (the first time, and to a retry with its key)."""
+    assert item.live is not None
     base = (settings.public_url or "").rstrip("/")
+    token = auth.issue_stream_token(
+        settings, item.user_id, item.transcript_id, ports.user_state.token_version(item.user_id) or 0
+    )
     return {
-        "live_id": live_id,
-        "status": JobStatus.LIVE.value,
-        "quality_profile": options.profile.value,
-        "final_pass": options.wants_final_pass,
-        "stream_url": f"{base}/transcribe/{live_id}?token={auth.issue_stream_token(settings, user_id, live_id, ports.user_state.token_version(user_id) or 0)}",
-        "max_seconds": max_seconds,
+        "live_id": item.transcript_id,
+        "status": JobStatus(item.status).value,
+        "quality_profile": (item.quality_profile or LiveOptions().profile).value,
+        "final_pass": item.live.final_pass,
+        "stream_url": f"{base}/transcribe/{item.transcript_id}?token={token}",
+        "max_seconds": item.live.max_seconds,
         "idle_timeout_seconds": settings.live_idle_seconds,
         "frame_max_bytes": settings.live_frame_max_bytes,
         "sample_rate": SAMPLE_RATE,
     }
+
+
+def idempotency_key_hash(key: str) -> str:
+    """The stored name of a client's `Idempotency-Key`; `InvalidInput` for one that cannot be."""
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not all("!" <= c <= "~" for c in key):
+        raise InvalidInput(
+            f"Idempotency-Key: 1 to {IDEMPOTENCY_KEY_MAX} visible ASCII characters (a UUID is a good one)",
+            code="invalid.idempotency_key",
+        )
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def request_fingerprint(options: LiveOptions) -> str:
+    """What a retry must repeat: the request's options, every default filled in."""
+    canonical = json.dumps(options.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def start_session_once(
+    ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions, key: str | None
+) -> tuple[dict, bool]:
+    """`start_session`, once per `Idempotency-Key`: (the answer, whether it is a replay).
+
+    The same key from the same user within 24 h answers the session its first request started
+    (its current status, a fresh stream token); the same key with other options is
+    `InvalidInput` (422); a key whose first request is still starting the session is `Conflict`.
+    """
+    if key is None:
+        return start_session(ports, settings, user_id, options), False
+    key_hash = idempotency_key_hash(key)
+    fingerprint = request_fingerprint(options)
+    live_id = new_id()
+    existing = ports.user_state.claim_idempotency(
+        user_id, "live", key_hash, {"fingerprint": fingerprint, "live_id": live_id}, IDEMPOTENCY_TTL_SECONDS
+    )
+    if existing is None:
+        try:
+            return start_session(ports, settings, user_id, options, live_id=live_id), False
+        except BaseException:
+            # Refused (quota, cap) or failed: the key is free again, so the client's retry runs it anew.
+            try:
+                ports.user_state.forget_idempotency(user_id, "live", key_hash)
+            except GrabadoraError:
+                logger.warning("live: idempotency key of a failed start not forgotten", exc_info=True)
+            raise
+    if existing.get("fingerprint") != fingerprint:
+        raise InvalidInput(
+            "Idempotency-Key: this key already started a live session with other options; "
+            "send the same request again, or use a new key for a new session",
+            code="idempotency_key_reused",
+        )
+    first = str(existing["live_id"])
+    try:
+        item = ports.transcripts.get(user_id, first)
+    except NotFound:
+        if ports.user_state.live_cancelled(user_id, first):
+            raise Conflict(
+                f"Idempotency-Key: the live session this key started ({first}) was discarded; "
+                "use a new key for a new session",
+                code="idempotency_key_used",
+            ) from None
+        if time.time() - float(existing.get("created", 0)) < _CREATING_SECONDS:
+            raise Conflict(
+                "Idempotency-Key: a request with this key is still starting its live session; retry in a moment",
+                code="idempotency_key_in_use",
+            ) from None
+        raise Conflict(
+            f"Idempotency-Key: the live session this key started ({first}) no longer exists; "
+            "use a new key for a new session",
+            code="idempotency_key_used",
+        ) from None
+    return _created(ports, settings, item), True
 
 
 def check_frame(pcm: bytes, settings: Settings) -> None:
@@ -143,8 +242,43 @@ def stop_session(ports: LivePorts, user_id: str, live_id: str, frames: int | Non
     return {"live_id": live_id, "status": item.status}
 
 
+def cancel_session(ports: LivePorts, settings: Settings, user_id: str, live_id: str) -> dict:
+    """Discard the caller's session: no transcript is kept, whatever state it is in.
+
+    The session's item goes first (the worker notices at its next look, within a second, stops
+    and deletes the frames: the API may only put frames, least privilege), then its recording,
+    transcript document and events; the quota it held is released. A tombstone (`live-cancelled#<id>`, 48 h) is written before anything is removed,
+    so a repeated cancel (a retry after a lost answer) answers the same and finishes what an
+    interrupted one left. Another user's session, or an unknown one, is `NotFound`.
+    """
+    try:
+        _session(ports, user_id, live_id)
+    except NotFound:
+        if not _well_formed(live_id) or not ports.user_state.live_cancelled(user_id, live_id):
+            raise
+    else:
+        ports.user_state.mark_live_cancelled(user_id, live_id)
+        try:
+            ports.transcripts.delete(user_id, live_id)
+        except NotFound:
+            pass  # a concurrent cancel or delete
+    if ports.store is not None:
+        ports.store.delete_prefix(f"audio/{user_id}/{live_id}/")
+        ports.store.delete(f"transcripts/{user_id}/{live_id}.json")
+    if ports.events is not None:
+        ports.events.delete_job(live_id)
+    # Its hold goes now (the next submit would drop it anyway, as its item is gone). A live hold
+    # is no turn in the jobs queue, so no held file job is due because of it.
+    turns.drop(ports.user_state, user_id, live_id)
+    return {"live_id": live_id, "status": "cancelled"}
+
+
+def _well_formed(live_id: str) -> bool:
+    return live_id.isascii() and live_id.isalnum() and len(live_id) == 26
+
+
 def _session(ports: LivePorts, user_id: str, live_id: str) -> TranscriptItem:
-    if not live_id.isalnum() or len(live_id) != 26:
+    if not _well_formed(live_id):
         raise NotFound("live session not found")
     try:
         item = ports.transcripts.get(user_id, live_id)

@@ -95,6 +95,19 @@ def reserve(
     raise ServiceUnavailable("too many submits at once for this account; try again")
 
 
+def held(user_state, transcripts: _Transcripts, user_id: str) -> tuple[float, int]:
+    """(seconds held, jobs holding them): what the user's jobs in flight reserve now, as the next
+    submit would count it (holds of jobs that have ended since are left out; nothing is written)."""
+    holds, _ = user_state.in_flight(user_id)
+    seconds, jobs = 0.0, 0
+    for job_id, hold in holds.items():
+        if hold.get("q") != HELD and _ended(transcripts, user_id, job_id, hold.get("t", 0.0)):
+            continue
+        seconds += float(hold.get("s", 0.0))
+        jobs += 1
+    return round(seconds, 3), jobs
+
+
 def release(user_state, user_id: str, job_id: str) -> None:
     """Drop `job_id`'s hold now (a submit that failed after reserving); best effort, as the
     next submit drops holds of ended jobs anyway."""

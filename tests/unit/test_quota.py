@@ -134,3 +134,17 @@ def test_a_truncated_file_is_told_from_a_short_one(tmp_path: Path) -> None:
     wav = tmp_path / "cut.wav"
     wav.write_bytes((AUDIO / "pv_leopard_test_es.wav").read_bytes()[:100_000])
     assert declared_duration(str(wav)) == pytest.approx(8.66, abs=0.05)
+
+
+def test_the_seconds_held_are_those_of_jobs_still_in_flight() -> None:
+    # Given three holds: a running job, a job that has completed since, and a job waiting its turn
+    state, transcripts = State(used=100), Transcripts()
+    settings = _settings(monthly_quota_seconds=1000)
+    for job, seconds in (("running", 70.0), ("done", 30.0)):
+        quota.reserve(state, transcripts, settings, "u", job, seconds)
+    quota.reserve(state, transcripts, settings, "u", "held", 20.0, turn=True)
+    transcripts.status.update(running=JobStatus.PROCESSING, done=JobStatus.COMPLETED)
+    # Then what is reserved leaves the ended job out, as the next submit would
+    assert quota.held(state, transcripts, "u") == (90.0, 2)
+    # And reading it writes nothing
+    assert state.version == 3

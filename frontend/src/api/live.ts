@@ -1,4 +1,5 @@
-// Live sessions (transcription while recording): POST /live, /live/{id}/audio, /live/{id}/stop.
+// Live sessions (transcription while recording): POST /live, /live/{id}/audio, /live/{id}/stop,
+// /live/{id}/cancel.
 // Hand-written with plain fetch because the routes are not in the OpenAPI schema yet; once
 // `npm run gen:api` has them in schema.d.ts, these calls move to the generated client (`api`).
 import { authHeader, detailOf } from "./client";
@@ -28,27 +29,31 @@ export interface LiveCreated {
 /** What the server answered, reduced to what the sender acts on. */
 export type LiveOutcome =
   | { kind: "ok" }
-  | { kind: "retry"; detail: string } // network down, 5xx, 429, 401: keep the data, try again later
+  | { kind: "retry"; detail: string; status?: number } // network down, 5xx, 429, 401: keep the data, try again later
   | { kind: "gone"; status: 404 | 409; detail: string } // the session is unknown or already stopped
   | { kind: "rejected"; status: number; detail: string }; // anything else: sending it again will not help
 
 export const PCM_CONTENT_TYPE = "audio/pcm;rate=16000";
 
-async function detail(response: Response): Promise<string> {
+async function reason(response: Response): Promise<{ detail: string; code: string | null }> {
   try {
-    return detailOf(await response.json(), response.status);
+    const body: unknown = await response.json();
+    const code = (body as { code?: unknown } | null)?.code;
+    return { detail: detailOf(body, response.status), code: typeof code === "string" ? code : null };
   } catch {
-    return `HTTP ${response.status}`;
+    return { detail: `HTTP ${response.status}`, code: null };
   }
 }
 
 async function outcome(response: Response): Promise<LiveOutcome> {
   if (response.ok) return { kind: "ok" };
-  const why = await detail(response);
+  const { detail: why, code } = await reason(response);
   const status = response.status;
+  // POST /live: the first try with this Idempotency-Key is still starting the session.
+  if (code === "idempotency_key_in_use") return { kind: "retry", detail: why, status };
   if (status === 404 || status === 409) return { kind: "gone", status, detail: why };
   // 401: the sign-in lapsed; the frames wait (in IndexedDB too) until it is renewed.
-  if (status >= 500 || status === 429 || status === 408 || status === 401) return { kind: "retry", detail: why };
+  if (status >= 500 || status === 429 || status === 408 || status === 401) return { kind: "retry", detail: why, status };
   return { kind: "rejected", status, detail: why };
 }
 
@@ -64,14 +69,18 @@ async function call(fetchImpl: typeof fetch, path: string, init: RequestInit): P
   }
 }
 
-/** POST /live: open a session. */
+/**
+ * POST /live: open a session. `idempotencyKey` (the recording's own key) makes a retry after a
+ * lost answer get the session the first try started, rather than a second one.
+ */
 export async function createLive(
   options: LiveOptions,
   fetchImpl: typeof fetch = fetch,
+  idempotencyKey?: string,
 ): Promise<{ kind: "ok"; session: LiveCreated } | Exclude<LiveOutcome, { kind: "ok" }>> {
   const response = await call(fetchImpl, "/live", {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) },
     body: JSON.stringify(options),
   });
   if (!(response instanceof Response)) return response as Exclude<LiveOutcome, { kind: "ok" }>;
@@ -97,5 +106,11 @@ export async function stopLive(liveId: string, frames: number, fetchImpl: typeof
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ frames }),
   });
+  return response instanceof Response ? outcome(response) : response;
+}
+
+/** POST /live/{id}/cancel: discard the session on the server (nothing is kept); safe to repeat. */
+export async function cancelLive(liveId: string, fetchImpl: typeof fetch = fetch): Promise<LiveOutcome> {
+  const response = await call(fetchImpl, `/live/${encodeURIComponent(liveId)}/cancel`, { method: "POST" });
   return response instanceof Response ? outcome(response) : response;
 }

@@ -104,6 +104,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/live/{live_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Live
+         * @description Discard the session: it ends at once and keeps no recording, transcript or event; the
+         *     quota it held is released (the seconds already transcribed count). Safe to repeat.
+         */
+        post: operations["cancel_live_live__live_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/live/{live_id}/stop": {
         parameters: {
             query?: never;
@@ -716,6 +737,18 @@ export interface components {
              *     ]
              */
             languages: string[];
+        };
+        /** LiveCancelOut */
+        LiveCancelOut: {
+            /** Live Id */
+            live_id: string;
+            /**
+             * Status
+             * @description the session was discarded: no recording or transcript is kept
+             * @default cancelled
+             * @constant
+             */
+            status?: "cancelled";
         };
         /** LiveOut */
         LiveOut: {
@@ -1403,14 +1436,29 @@ export interface components {
             /** Jobs */
             jobs: number;
             /**
+             * Jobs In Flight
+             * @description jobs queued or running and live sessions holding quota
+             * @default 0
+             */
+            jobs_in_flight?: number;
+            /**
              * Month
              * @example 2026-11
              */
             month: string;
             /** Quota Seconds */
             quota_seconds?: number | null;
-            /** Remaining Seconds */
+            /**
+             * Remaining Seconds
+             * @description what a new job may still use: the quota less the month's usage and the seconds reserved
+             */
             remaining_seconds?: number | null;
+            /**
+             * Reserved Seconds
+             * @description seconds held against the quota by jobs queued or running and by live sessions
+             * @default 0
+             */
+            reserved_seconds?: number;
         };
         /** UserOut */
         UserOut: {
@@ -1589,7 +1637,10 @@ export interface operations {
     start_live_live_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description any unique string (a UUID): a retry with the same key and body within 24 h answers the session the first request started instead of starting another */
+                "idempotency-key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1608,14 +1659,19 @@ export interface operations {
                     "application/json": components["schemas"]["LiveOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description a request with this Idempotency-Key is still starting its session, or that session was discarded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description this Idempotency-Key already started a session with other options */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
+                content?: never;
             };
         };
     };
@@ -1643,6 +1699,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_live_live__live_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                live_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveCancelOut"];
+                };
             };
             /** @description Validation Error */
             422: {

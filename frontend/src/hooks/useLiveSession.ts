@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, unwrap, type TranscriptDetail } from "../api/client";
 import type { LiveOptions } from "../api/live";
-import { LiveSender, type FinishResult, type SenderStatus } from "../lib/liveSession";
+import { discardRecording, LiveSender, type DiscardResult, type FinishResult, type SenderStatus } from "../lib/liveSession";
 import { idbLiveStore, memoryLiveStore, type LiveRecord, type LiveStore } from "../lib/liveStore";
 import { useEventStream } from "./useEventStream";
 
@@ -127,6 +127,28 @@ export function useLiveSession(store: LiveStore = liveStore()) {
 
   const forget = useCallback((which: string) => store.forget(which).catch(() => undefined), [store]);
 
+  /**
+   * "Descartar": the current recording (no argument) or one left unfinished. Its session is
+   * cancelled on the server, so no transcript is kept there either; "pending" while offline.
+   */
+  const discard = useCallback(
+    async (record?: LiveRecord): Promise<DiscardResult> => {
+      if (record) return discardRecording(record, store);
+      const s = sender.current;
+      if (!s) return "discarded";
+      sender.current = null;
+      const result = await s.discard();
+      unlock.current();
+      early.current = [];
+      setKey(null);
+      setStatus(null);
+      setFinal(null);
+      setPhase("idle");
+      return result;
+    },
+    [store],
+  );
+
   const reset = useCallback(() => {
     sender.current?.dispose();
     unlock.current();
@@ -186,6 +208,7 @@ export function useLiveSession(store: LiveStore = liveStore()) {
     retry,
     keepAlive,
     forget,
+    discard,
     reset,
     setPhase,
   };

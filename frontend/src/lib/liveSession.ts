@@ -3,7 +3,7 @@
 // server drops a repeated seq, so a retry never doubles audio), so the transcript has no hole.
 // A 404/409 (the session ended, e.g. after its idle timeout) stops the sending; the frames stay
 // stored, and the caller uploads the whole recording instead when some never arrived.
-import { createLive, sendLiveFrame, stopLive, type LiveCreated, type LiveOptions, type LiveOutcome } from "../api/live";
+import { cancelLive, createLive, sendLiveFrame, stopLive, type LiveCreated, type LiveOptions, type LiveOutcome } from "../api/live";
 import type { LiveRecord, LiveStore } from "./liveStore";
 
 export type SenderState =
@@ -28,6 +28,37 @@ export interface SenderStatus {
 
 /** How a finish() ended: the server has everything, or the recording must be uploaded. */
 export type FinishResult = "stopped" | "upload";
+
+/** How a discard ended: gone everywhere, or kept (marked) until the server can be told. */
+export type DiscardResult = "discarded" | "pending";
+
+/**
+ * Discard a recording everywhere: cancel its session on the server (POST /live/{id}/cancel),
+ * then forget its frames here. A recording whose session's id never arrived (the answer to
+ * POST /live was lost) asks for it again with the same Idempotency-Key first: an answer means a
+ * session exists (it is then cancelled), a refusal that none does. On a network failure or 5xx
+ * the record is kept, marked `discarded`, and "pending" is returned: call again later.
+ */
+export async function discardRecording(record: LiveRecord, store: LiveStore, fetchImpl: typeof fetch = fetch): Promise<DiscardResult> {
+  const marked = { ...record, discarded: true };
+  await store.save(marked).catch(() => undefined);
+  let liveId = record.liveId;
+  if (!liveId) {
+    const opened = await createLive(record.options, fetchImpl, record.key);
+    if (opened.kind === "ok") {
+      liveId = opened.session.live_id;
+      await store.save({ ...marked, liveId }).catch(() => undefined);
+    } else if (opened.kind === "retry" && opened.status !== 429) {
+      return "pending"; // 429: refused for the quota, so no session exists for this key
+    }
+  }
+  if (liveId) {
+    const cancelled = await cancelLive(liveId, fetchImpl);
+    if (cancelled.kind === "retry") return "pending";
+  }
+  await store.forget(record.key).catch(() => undefined);
+  return "discarded";
+}
 
 export interface SenderOptions {
   store: LiveStore;
@@ -176,6 +207,18 @@ export class LiveSender {
     this.notify();
   }
 
+  /**
+   * The user discards the recording: sending stops, the server's session is cancelled (nothing
+   * of it is kept there) and the frames are forgotten here. "pending" when the server could not
+   * be reached: the record stays, marked, until `discardRecording` gets through.
+   */
+  async discard(): Promise<DiscardResult> {
+    this.dispose();
+    while (this.pumping) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.flushed();
+    return discardRecording(this.record, this.options.store, this.fetchImpl);
+  }
+
   /** Writes the record in order, each write the latest state. */
   private persist(): void {
     const snapshot = { ...this.record };
@@ -256,14 +299,19 @@ export class LiveSender {
       for (;;) {
         if (this.state === "stopped" || this.state === "ended" || this.state === "disposed") break;
         if (!this.record.liveId) {
-          const opened = await createLive(this.record.options, this.fetchImpl);
+          // The recording's key is the Idempotency-Key: a retry after a lost answer (or after a
+          // reload) gets the session the first try started, never a second one.
+          const opened = await createLive(this.record.options, this.fetchImpl, this.record.key);
+          if (opened.kind === "ok") {
+            // Kept even when disposed meanwhile, so a discard can cancel the session it opened.
+            this.record.liveId = opened.session.live_id;
+            this.record.streamUrl = opened.session.stream_url;
+            this.persist();
+          }
           if (this.isDisposed()) break;
           if (opened.kind === "ok") {
             this.session = opened.session;
-            this.record.liveId = opened.session.live_id;
-            this.record.streamUrl = opened.session.stream_url;
             this.failures = 0;
-            this.persist();
             this.set("sending", null);
             continue;
           }

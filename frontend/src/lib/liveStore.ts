@@ -20,6 +20,8 @@ export interface LiveRecord {
   stopSent: boolean;
   /** The session was refused or ended before it had every frame: upload the recording instead. */
   abandoned: boolean;
+  /** The user discarded it, and the server's session is not cancelled yet (offline): retried, never offered. */
+  discarded?: boolean;
 }
 
 export interface LiveStore {

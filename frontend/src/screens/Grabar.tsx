@@ -11,6 +11,7 @@ import { liveStore, recordingsInUse, useLiveSession } from "../hooks/useLiveSess
 import { useTranscription } from "../hooks/useTranscription";
 import { errorText, useI18n, type MessageKey } from "../i18n";
 import { clock } from "../lib/format";
+import { discardRecording } from "../lib/liveSession";
 import type { LiveRecord } from "../lib/liveStore";
 import { forgetRecording, pendingRecordings, type PendingRecording } from "../lib/pendingRecordings";
 import { wavBlob } from "../lib/wav";
@@ -112,6 +113,10 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
       const keep: LiveRecord[] = [];
       for (const record of records) {
         if (inUse.has(record.key)) continue; // being recorded or sent in another tab
+        if (record.discarded) {
+          await discardRecording(record, store); // discarded while offline: the server is told now
+          continue;
+        }
         const stored = await store.count(record.key).catch(() => record.frames);
         if (stored === 0 && record.acked === 0) {
           await store.forget(record.key).catch(() => undefined); // nothing was recorded
@@ -188,10 +193,20 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
     }
   }
 
+  /** "Descartar" on a recording left unfinished: its session is cancelled on the server too. */
   async function discardLive(record: LiveRecord) {
     if (!window.confirm(t("rec.discardConfirm"))) return;
-    await live.forget(record.key);
     setUnfinished((list) => list.filter((r) => r.key !== record.key));
+    if ((await live.discard(record)) === "pending") setNotice(t("rec.discardPending"));
+  }
+
+  /** "Descartar" while recording: the recorder stops, the session is cancelled, nothing is kept. */
+  async function discardCurrent() {
+    if (!window.confirm(t("rec.discardConfirm"))) return;
+    await rec.stop();
+    rec.reset();
+    setNotice(null);
+    if ((await live.discard()) === "pending") setNotice(t("rec.discardPending"));
   }
 
   async function downloadLive(record: { key: string; createdAt: number }) {
@@ -278,6 +293,11 @@ export function Grabar({ onOpen }: { onOpen: (id: string) => void }) {
           {active && (
             <button type="button" className="primary" onClick={() => void stop()}>
               {t("rec.stop")}
+            </button>
+          )}
+          {active && (
+            <button type="button" onClick={() => void discardCurrent()}>
+              {t("rec.discard")}
             </button>
           )}
           {rec.state === "stopped" && !busy && (

@@ -3,7 +3,7 @@ import { ProgressBar } from "../components/JobView";
 import { errorText, useI18n } from "../i18n";
 import { clock } from "../lib/format";
 
-/** This month's transcribed audio against the monthly quota (GET /me/usage). */
+/** This month's transcribed audio against the monthly quota, and what jobs in flight hold of it (GET /me/usage). */
 export function Uso() {
   const { t } = useI18n();
   const usage = useUsage();
@@ -26,6 +26,12 @@ export function Uso() {
             </>
           ) : (
             <p className="muted">{t("usage.unlimited")}</p>
+          )}
+          {(data.reserved_seconds ?? 0) > 0 && (
+            <p className="usage-reserved">
+              {t("usage.reserved", { reserved: clock(data.reserved_seconds ?? 0), n: data.jobs_in_flight ?? 0 })}
+              <span className="muted small"> {t("usage.reservedHelp")}</span>
+            </p>
           )}
           <p className="muted small">{t("usage.jobs", { n: data.jobs })}</p>
         </section>

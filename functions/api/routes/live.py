@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from functions.common.deps import CurrentUser, LivePortsDep, SettingsDep
-from functions.api.schemas import LiveOut, LiveRequest, LiveStopOut, LiveStopRequest
+from functions.api.schemas import LiveCancelOut, LiveOut, LiveRequest, LiveStopOut, LiveStopRequest
 from grabadora.errors import PayloadTooLarge, UnsupportedMediaType
 from grabadora.services import live
 
@@ -17,10 +17,35 @@ router = APIRouter(tags=["live"])
 _PCM_TYPES = ("audio/pcm", "audio/l16", "application/octet-stream")
 
 
-@router.post("/live", status_code=201, response_model=LiveOut)
-def start_live(body: LiveRequest, user: CurrentUser, ports: LivePortsDep, settings: SettingsDep) -> dict:
+@router.post(
+    "/live",
+    status_code=201,
+    response_model=LiveOut,
+    responses={
+        409: {"description": "a request with this Idempotency-Key is still starting its session, or that session was discarded"},
+        422: {"description": "this Idempotency-Key already started a session with other options"},
+    },
+)
+def start_live(
+    body: LiveRequest,
+    user: CurrentUser,
+    ports: LivePortsDep,
+    settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=255,
+            description="any unique string (a UUID): a retry with the same key and body within 24 h "
+            "answers the session the first request started instead of starting another",
+        ),
+    ] = None,
+) -> dict:
     """Start a live session: send its audio to /live/{live_id}/audio and follow `stream_url`."""
-    return live.start_session(ports, settings, user.user_id, body)
+    created, replayed = live.start_session_once(ports, settings, user.user_id, body, idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return created
 
 
 @router.post(
@@ -61,6 +86,13 @@ async def live_audio(
 def stop_live(live_id: str, user: CurrentUser, ports: LivePortsDep, body: LiveStopRequest | None = None) -> dict:
     """End the session: the worker finishes the words, stores the recording and the transcript."""
     return live.stop_session(ports, user.user_id, live_id, body.frames if body else None)
+
+
+@router.post("/live/{live_id}/cancel", response_model=LiveCancelOut)
+def cancel_live(live_id: str, user: CurrentUser, ports: LivePortsDep, settings: SettingsDep) -> dict:
+    """Discard the session: it ends at once and keeps no recording, transcript or event; the
+    quota it held is released (the seconds already transcribed count). Safe to repeat."""
+    return live.cancel_session(ports, settings, user.user_id, live_id)
 
 
 def _check_pcm_type(header: str) -> None:
