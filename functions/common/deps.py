@@ -63,6 +63,7 @@ def get_live_ports() -> LivePorts:
         user_state=UserStateTable(),
         store=ObjectStore(),
         events=EventsTable(),
+        shares=SharesTable(),
     )
 
 

@@ -18,6 +18,7 @@ from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
+from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
@@ -48,6 +49,7 @@ class LivePorts:
     # For discarding a session (its recording, transcript and events); None where unused.
     store: ObjectStore | None = None
     events: EventsTable | None = None
+    shares: SharesTable | None = None  # a completed session's share links go with it
 
 
 def recording_key(user_id: str, live_id: str) -> str:
@@ -258,6 +260,15 @@ def cancel_session(ports: LivePorts, settings: Settings, user_id: str, live_id: 
             raise
     else:
         ports.user_state.mark_live_cancelled(user_id, live_id)
+        if ports.shares is not None and ports.store is not None:
+            # A completed session's share links stop opening first (and their audio copies go).
+            from grabadora.services import shares
+
+            shares.delete_for_transcript(
+                shares.SharePorts(shares=ports.shares, transcripts=ports.transcripts, store=ports.store,
+                                  user_state=ports.user_state),
+                user_id, live_id,
+            )
         try:
             ports.transcripts.delete(user_id, live_id)
         except NotFound:

@@ -165,3 +165,25 @@ def test_usage_reports_the_seconds_jobs_in_flight_hold(
     finally:
         monkeypatch.delenv("GRABADORA_MONTHLY_QUOTA_SECONDS")
         get_settings.cache_clear()
+
+
+def test_discarding_a_completed_session_removes_it_and_its_share_links(
+    client: GrabadoraClient, worker, transcriber, jfk_pcm, api_url: str
+) -> None:
+    # Given a session that ended and was shared
+    session = client.start_live(language="en")
+    for seq, frame in enumerate(_frames(jfk_pcm[: 3 * 32000])):
+        client.send_frame(session["live_id"], seq, frame)
+    client.stop_live(session["live_id"], frames=6)
+    thread, result = _run(worker, transcriber, _message(client, session["live_id"]))
+    thread.join(timeout=60)
+    assert result == [Outcome.COMPLETED]
+    made = client._http.post(f"transcripts/{session['live_id']}/shares", json={}, headers=client._auth)
+    assert made.status_code == 201
+    assert httpx.get(f"{api_url}/shared/{made.json()['token']}").status_code == 200
+    # When it is discarded, the transcript and the link are gone
+    assert client.cancel_live(session["live_id"])["status"] == "cancelled"
+    with pytest.raises(ApiError) as gone:
+        client.get_transcript(session["live_id"])
+    assert gone.value.status == 404
+    assert httpx.get(f"{api_url}/shared/{made.json()['token']}").status_code == 404
