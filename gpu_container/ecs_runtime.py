@@ -1,7 +1,7 @@
-"""What the worker does for its host on AWS: ECS scale-in protection and per-job metrics.
+"""What the worker does for its host on AWS: ECS scale-in protection.
 
-Both are no-ops off AWS (no `ECS_AGENT_URI`, no `GRABADORA_METRICS_NAMESPACE`), and neither
-may fail a job: a protection or metric call that goes wrong is logged and forgotten.
+A no-op off AWS (no `ECS_AGENT_URI`), and it may not fail a job: a protection call that goes
+wrong is logged and forgotten. (Per-job metrics: grabadora/metrics.py, EMF lines on stdout.)
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-from botocore.exceptions import BotoCoreError, ClientError
-
-from grabadora import aws
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +49,3 @@ class TaskProtection:
             response.raise_for_status()
         except httpx.HTTPError as e:
             logger.warning("could not %s task protection: %s", "take" if protected else "release", e)
-
-
-def publish_real_time_factor(namespace: str | None, processing_seconds: float, audio_seconds: float) -> None:
-    """Processing time ÷ audio time of one finished job, to CloudWatch (alarms, dashboard)."""
-    if not namespace or audio_seconds <= 0:
-        return
-    try:
-        aws.client("cloudwatch").put_metric_data(
-            Namespace=namespace,
-            MetricData=[
-                {"MetricName": "RealTimeFactor", "Value": processing_seconds / audio_seconds, "Unit": "None"},
-                {"MetricName": "AudioSeconds", "Value": audio_seconds, "Unit": "Seconds"},
-            ],
-        )
-    except (ClientError, BotoCoreError) as e:
-        logger.warning("could not publish job metrics: %s", e)

@@ -35,6 +35,7 @@ from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript, TranscriptItem, TranscriptResults
 from grabadora.formats import preview, search_text
 from grabadora.audio_probe import declared_duration
+from grabadora import metrics
 from grabadora.services import turns
 from gpu_container.audio import SAMPLE_RATE, load_audio
 from gpu_container.checkpoints import Checkpoints, checkpoint_prefix
@@ -202,7 +203,7 @@ def fail_job(ports: WorkerPorts, job: JobMessage, reason: str) -> None:
     """Mark the job failed and end its stream with an `error` event saying why (idempotent)."""
     turns.job_ending(ports, job.user_id, job.job_id)  # its turn to the user's next job (before `fail`: redelivery-safe)
     try:
-        ports.transcripts.fail(job.user_id, job.job_id, reason)
+        metrics.job_failed(ports.transcripts.fail(job.user_id, job.job_id, reason))  # counted once: the conditional update
     except Conflict:
         pass  # already ended; still make sure the stream ends below
     except NotFound:
@@ -261,6 +262,7 @@ def process_job(
         return Outcome.ALREADY_DONE
 
     ports.transcripts.start_attempt(job.user_id, job.job_id)
+    timing = metrics.job_started(item)  # queue wait, then first-word latency and real-time factor
     tail = ports.events.tail(job.job_id)
     log = EventLog(ports, job, tail.next_seq)
 
@@ -286,6 +288,7 @@ def process_job(
     def commit(batch: list[Segment]) -> None:
         nonlocal last_progress_write
         log.commit_segments([(segment.id, _segment_events(segment, run.duration)) for segment in batch])
+        timing.committed(batch)
         if run.duration and time.monotonic() - last_progress_write >= _ITEM_PROGRESS_EVERY_SECONDS:
             ports.transcripts.set_progress(job.user_id, job.job_id, min(batch[-1].t1 / run.duration, 1.0))
             last_progress_write = time.monotonic()
@@ -337,6 +340,7 @@ def process_job(
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
     outcome = complete_job(ports, job, item, transcript, log, diarization_error, warning)
+    timing.finished(outcome is Outcome.COMPLETED, transcript.duration)
     checkpoints.forget()
     return outcome
 
@@ -389,6 +393,7 @@ def complete_job(
     if ports.user_state is not None:
         # After the conditional `complete`, which succeeds once per job: counted once.
         ports.user_state.add_usage(job.user_id, transcript.duration)
+    metrics.job_completed(item.source, transcript.duration)  # once per job, as usage
     return Outcome.COMPLETED
 
 

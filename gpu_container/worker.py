@@ -15,7 +15,7 @@ from grabadora.adapters.job_queue import JobQueue, ReceivedMessage
 from grabadora.errors import Conflict, GrabadoraError
 from grabadora.models import JobMessage, LiveMessage, QualityProfile, TranscribeOptions
 from gpu_container import crash_hooks
-from gpu_container.ecs_runtime import TaskProtection, publish_real_time_factor
+from gpu_container.ecs_runtime import TaskProtection
 from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
 from gpu_container.live import run_live_session
 from gpu_container.long_form import LongFormPolicy, default_batch_size
@@ -62,7 +62,6 @@ class Worker:
         max_receives: int,
         dead_letters: JobQueue | None = None,
         protection: TaskProtection | None = None,
-        metrics_namespace: str | None = None,
         live: LiveWorker | None = None,
     ) -> None:
         self.queue = queue
@@ -74,7 +73,6 @@ class Worker:
         self.max_receives = max_receives
         self.dead_letters = dead_letters
         self.protection = protection or TaskProtection(minutes=240, agent_uri="")
-        self.metrics_namespace = metrics_namespace
         self.live = live  # live sessions, on their own loop beside the file jobs'
         self.busy = threading.Event()
 
@@ -122,7 +120,6 @@ class Worker:
             if message.receive_count >= self.max_receives:
                 self._fail_unreadable(message.body)
             return
-        started = time.monotonic()
         try:
             with self.protection.held(), kept_invisible(self.queue, message, self.visibility_timeout):
                 outcome = process_job(job, self.ports, self.transcriber, self.limits)
@@ -138,16 +135,7 @@ class Worker:
             return
         logger.info("job %s: %s", job.job_id, outcome.value)
         crash_hooks.crash_point("before_delete")  # a no-op unless a reliability test set it
-        self.queue.delete(message.receipt_handle)
-        if outcome is Outcome.COMPLETED and self.metrics_namespace:
-            self._publish_metrics(job, time.monotonic() - started)
-
-    def _publish_metrics(self, job: JobMessage, seconds: float) -> None:
-        try:
-            duration = self.ports.transcripts.get(job.user_id, job.job_id).duration or 0.0
-        except GrabadoraError:
-            return
-        publish_real_time_factor(self.metrics_namespace, seconds, duration)
+        self.queue.delete(message.receipt_handle)  # its metrics: gpu_container/job.py (grabadora/metrics.py)
 
     def sweep_dead_letters(self) -> None:
         """Jobs whose messages died (e.g. the worker was killed each time) end `failed`, not stuck.
@@ -347,7 +335,6 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         max_receives=settings.max_receives,
         dead_letters=JobQueue(build_resources(settings).jobs.dlq_name),
         protection=TaskProtection(minutes=settings.task_protection_minutes),
-        metrics_namespace=settings.metrics_namespace,
         live=live,
     )
 

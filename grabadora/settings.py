@@ -76,8 +76,12 @@ class Settings(BaseSettings):
     # On AWS, the account's IoT data endpoint (`aws iot describe-endpoint --endpoint-type
     # iot:Data-ATS`); with an emulator endpoint URL that one is used instead.
     iot_endpoint: str | None = None
-    # CloudWatch namespace for the worker's per-job metrics (real-time factor); unset: none sent.
+    # Metrics (grabadora/metrics.py): with a CloudWatch namespace (set on AWS) the business
+    # figures go out as embedded-metric-format lines on stdout; unset, they are Prometheus series
+    # at the local stack's GET /metrics, which then asks for `Authorization: Bearer <token>`
+    # when a metrics token is set (set one if the port is reachable from other machines).
     metrics_namespace: str | None = None
+    metrics_token: SecretStr | None = None
     # How long one job may hold ECS task scale-in protection (renewed per job).
     task_protection_minutes: int = Field(240, gt=0)
 

@@ -71,6 +71,10 @@ class DeployConfig:
     stream_reserved_concurrency: int = 20
     # Requests one client IP may make to the API stage in 5 minutes before WAF blocks it (0: no web ACL).
     api_waf_rate_limit: int = 2000
+    # Business-metric alarms (grabadora/metrics.py): first words slower than this at p90 over two
+    # 5-minute periods; this many jobs ended failed within 15 minutes.
+    first_word_alarm_seconds: float = 10.0
+    failed_jobs_alarm_count: int = 5
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -105,6 +109,8 @@ class DeployConfig:
             streams_per_user=int(ctx("streamsPerUser", 5)),
             stream_reserved_concurrency=int(ctx("streamConcurrency", 20)),
             api_waf_rate_limit=int(ctx("apiWafRateLimit", 2000)),
+            first_word_alarm_seconds=float(ctx("firstWordAlarmSeconds", 10.0)),
+            failed_jobs_alarm_count=int(ctx("failedJobsAlarmCount", 5)),
         )
 
     def __post_init__(self) -> None:

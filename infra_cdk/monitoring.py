@@ -14,7 +14,19 @@ from constructs import Construct
 from infra_cdk.api import Api
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
-from infra_cdk.worker import Worker
+from grabadora.metrics import SERVICE, SPECS
+from infra_cdk.worker import METRICS_NAMESPACE, Worker
+
+
+def business_metric(name: str, statistic: str, period: cdk.Duration | None = None, label: str | None = None) -> cloudwatch.Metric:
+    """One of grabadora/metrics.py's figures as CloudWatch extracts it from the EMF lines
+    (no label for an alarm's metric: a labelled one is rendered as metric math)."""
+    if name not in SPECS:
+        raise KeyError(f"{name} is not in grabadora.metrics.SPECS")
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": SERVICE},
+        statistic=statistic, period=period or cdk.Duration.minutes(5), label=label,
+    )
 
 
 class Monitoring(Construct):
@@ -97,9 +109,17 @@ class Monitoring(Construct):
         alarm("DynamoDbThrottles",
               cloudwatch.MathExpression(expression=" + ".join(throttles), using_metrics=throttles, label="throttled requests, all tables", period=five),
               1, "DynamoDB throttled reads or writes on a Grabadora table.")
-        alarm("WorkerRealTimeFactor", worker.rtf_metric, config.rtf_alarm_threshold,
-              "Transcription is slower than expected (processing seconds / audio seconds): GPU not used? wrong profile?",
+        # The business figures (grabadora/metrics.py; EMF from the worker, the relay and the API).
+        rtf_p90 = business_metric("RealTimeFactor", "p90")
+        first_word_p90 = business_metric("FirstWordLatency", "p90")
+        alarm("WorkerRealTimeFactor", rtf_p90, config.rtf_alarm_threshold,
+              "Transcription is slower than expected (p90 of processing seconds / audio seconds): GPU not used? wrong profile?",
               comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=2)
+        alarm("FirstWordLatency", first_word_p90, config.first_word_alarm_seconds,
+              "Users wait too long for a job's first words once a worker starts it (p90): model loading per job? a slow GPU or profile?",
+              comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, evaluation_periods=2)
+        alarm("JobsFailed", business_metric("JobsFailed", "Sum", cdk.Duration.minutes(15)), config.failed_jobs_alarm_count,
+              "Many jobs or live sessions ended failed in 15 minutes (bad input included: read the transcripts' errors).")
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="grabadora")
         self.dashboard.add_widgets(
@@ -116,11 +136,29 @@ class Monitoring(Construct):
                 data.live_dlq.metric_approximate_number_of_messages_visible(),
                 data.exports_dlq.metric_approximate_number_of_messages_visible(),
             ]),
-            cloudwatch.GraphWidget(title="Worker real-time factor", left=[worker.rtf_metric],
-                                   left_annotations=[cloudwatch.HorizontalAnnotation(value=config.rtf_alarm_threshold, label="alarm")]),
             cloudwatch.GraphWidget(title="Workers", left=[
                 worker.service.metric_cpu_utilization(), worker.service.metric_memory_utilization(),
             ]),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Jobs (per 5 min)", left=[
+                business_metric(name, "Sum", label=label) for name, label in (
+                    ("JobsSubmitted", "submitted"), ("JobsStarted", "started"), ("JobsCompleted", "completed"), ("JobsFailed", "failed"))
+            ], right=[business_metric("AudioSeconds", "Sum", label="audio seconds transcribed")]),
+            cloudwatch.GraphWidget(title="Real-time factor (processing s / audio s)", left=[
+                business_metric("RealTimeFactor", "p50", label="p50"), business_metric("RealTimeFactor", "p90", label="p90"),
+            ], left_annotations=[cloudwatch.HorizontalAnnotation(value=config.rtf_alarm_threshold, label="alarm (p90)")]),
+            cloudwatch.GraphWidget(title="First words after a job starts (s)", left=[
+                business_metric("FirstWordLatency", "p50", label="p50"), business_metric("FirstWordLatency", "p90", label="p90"),
+            ], left_annotations=[cloudwatch.HorizontalAnnotation(value=config.first_word_alarm_seconds, label="alarm (p90)")]),
+            cloudwatch.GraphWidget(title="Queue wait: submitted to started (s)", left=[
+                business_metric("QueueWait", "p50", label="p50"), business_metric("QueueWait", "p90", label="p90"),
+                business_metric("QueueWait", "Maximum", label="max"),
+            ]),
+            cloudwatch.GraphWidget(title="Relay streams", left=[
+                business_metric("StreamsOpened", "Sum", label="streams opened"),
+                business_metric("EventsRelayed", "Sum", label="events relayed"),
+            ], right=[business_metric("StreamSeconds", "p90", label="stream length p90 (s)")]),
         )
         self.dashboard.add_widgets(
             *[cloudwatch.GraphWidget(title=f"{name} Lambda", left=[fn.metric_invocations(), fn.metric_errors(), fn.metric_throttles()],

@@ -17,7 +17,7 @@ from infra_cdk.frontend import Frontend
 from infra_cdk.monitoring import Monitoring
 from infra_cdk.realtime import Realtime
 from infra_cdk.stream import Stream
-from infra_cdk.worker import Worker
+from infra_cdk.worker import METRICS_NAMESPACE, Worker
 
 
 class GrabadoraStack(cdk.Stack):
@@ -37,6 +37,9 @@ class GrabadoraStack(cdk.Stack):
             # jobs queue is an SQS fair queue (MessageGroupId = user), so they never hold up another
             # user's job by more than one job (docs/DECISIONS.md, "Fair turns").
             "GRABADORA_JOBS_QUEUED_PER_USER": str(config.worker_max_tasks),
+            # Business metrics as EMF lines on stdout (grabadora/metrics.py): Lambda's logs and the
+            # worker's awslogs driver carry them to CloudWatch, which extracts them; no API call.
+            "GRABADORA_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
         # No secret values in any environment: each function gets the ARNs of the secrets it
         # reads (and GetSecretValue on exactly those); the worker gets neither key.

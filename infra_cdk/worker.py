@@ -18,8 +18,9 @@ from infra_cdk.config import ASSET_EXCLUDE, REPO_ROOT, DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.nag import ANY_RESOURCE, S3_READ_ACTIONS, ref, s3_grant_findings, suppress
 
+# The business metrics' namespace (grabadora/metrics.py writes them as EMF lines on stdout, which
+# the awslogs driver ships: the task needs no cloudwatch:PutMetricData).
 METRICS_NAMESPACE = "Grabadora"
-RTF_METRIC = "RealTimeFactor"
 
 
 class Worker(Construct):
@@ -112,7 +113,6 @@ class Worker(Construct):
                 # Live events go to IoT once its data endpoint is known (context iotEndpoint).
                 "GRABADORA_IOT_PUBLISH": "true" if config.iot_endpoint else "false",
                 **({"GRABADORA_IOT_ENDPOINT": config.iot_endpoint} if config.iot_endpoint else {}),
-                "GRABADORA_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 # The worker signs no token and decrypts no integration secret: it gets no key.
                 "GRABADORA_REQUIRED_KEYS": "",
             },
@@ -188,19 +188,10 @@ class Worker(Construct):
                 resources=[cdk.Stack.of(self).format_arn(service="ecs", resource="task", resource_name=f"{self.cluster.cluster_name}/*")],
             )
         )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RealTimeFactorMetric",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],  # PutMetricData has no resource type; the namespace condition scopes it
-                conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
-            )
-        )
         scoped = "Scoped wildcards: object prefixes of any user's jobs, this cluster's tasks."
         suppress(role, {
             **s3_grant_findings(data.bucket, ["audio/*", "transcripts/*", "checkpoints/*"], [*S3_READ_ACTIONS, "s3:DeleteObject*", "s3:Abort*"], scoped),
             f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/{ref(self.cluster, 'Ref')[:-5]}>/*]": scoped,
-            ANY_RESOURCE: "cloudwatch:PutMetricData has no resource type; the cloudwatch:namespace condition scopes it.",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/grabadora/*/jobs/*/events]":
             "The worker publishes on every user's job topics (grabadora/{user}/jobs/{job}/events).",
         })
@@ -209,7 +200,6 @@ class Worker(Construct):
             ANY_RESOURCE: "CDK's ECS instance policy: ecs:DiscoverPollEndpoint and friends have no resource type.",
             "AwsSolutions-IAM5[Action::ecs:Submit*]": "CDK's ECS instance policy, scoped to this cluster.",
         })
-        self.rtf_metric = cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=RTF_METRIC, statistic="Average", period=cdk.Duration.minutes(5))
 
         suppress(
             self.asg,

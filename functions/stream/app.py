@@ -17,6 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from functions.common.deps import SettingsDep, authenticate_token, get_user_state, oauth2_scheme
 from functions.common import openai_routes
 from functions.stream.relay import follow, pacing
+from grabadora import metrics
 from grabadora.adapters.stream_slots import StreamSlots
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -112,7 +113,7 @@ async def stream_job(
     lease = await to_thread.run_sync(slots.acquire, claims.user_id)
     release = None if lease is None else (lambda: slots.release(claims.user_id, lease))
     return EventSourceResponse(
-        bounded(events, job_id, start_after, settings, release),
+        metrics.relayed(bounded(events, job_id, start_after, settings, release)),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+import hmac
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api.app import create_app as create_api_app
 from functions.stream.app import router as stream_router
+from grabadora import metrics
 from grabadora.local.spa import mount_spa
 from grabadora.settings import Settings, get_settings
 
@@ -147,6 +151,24 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def prometheus_metrics(request: Request) -> Response:
+    """GET /metrics: the business and request metrics in Prometheus' text format (local stack
+    only: the API on AWS has no such route, its figures go to CloudWatch). With
+    GRABADORA_METRICS_TOKEN set it asks for `Authorization: Bearer <token>`."""
+    token = get_settings().metrics_token
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
+            return JSONResponse({"detail": "metrics: send Authorization: Bearer <GRABADORA_METRICS_TOKEN>"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+    exposition = metrics.prometheus_text()
+    if exposition is None:
+        return JSONResponse({"detail": "metrics go to CloudWatch here (GRABADORA_METRICS_NAMESPACE), or prometheus-client is not installed"},
+                            status_code=404)
+    body, content_type = exposition
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+
 def create_local_app() -> FastAPI:
     """The API with the relay's route mounted beside it, as CloudFront presents them on AWS."""
     # uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise, and the dev server's
@@ -156,7 +178,9 @@ def create_local_app() -> FastAPI:
     os.environ["FORWARDED_ALLOW_IPS"] = get_settings().forwarded_allow_ips
     app = create_api_app()
     app.include_router(stream_router)
+    app.add_api_route("/metrics", prometheus_metrics, methods=["GET"], include_in_schema=False)
     mount_spa(app)  # last: the built web app at /, after every API route
+    app.add_middleware(metrics.RequestMetrics)  # inside BodyLimit: sees the matched route template
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)  # outermost: the 413 gets the headers too
     return app

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 
-from grabadora import auth
+from grabadora import auth, metrics
 from grabadora.audio_probe import probe_bytes, probe_duration
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
@@ -232,6 +232,7 @@ def _register_and_enqueue(
         except GrabadoraError:
             pass  # its item is failed: the next submit's turns drop it anyway
         raise ServiceUnavailable("the job queue is unavailable; try again") from e
+    metrics.job_submitted("file")
     stream_token = auth.issue_stream_token(settings, user_id, job_id, ports.user_state.token_version(user_id) or 0)
     base = (settings.public_url or "").rstrip("/")
     return {

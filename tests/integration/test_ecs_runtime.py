@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gpu_container.ecs_runtime import TaskProtection, publish_real_time_factor
+from gpu_container.ecs_runtime import TaskProtection
 
 
 @pytest.fixture
@@ -49,4 +49,3 @@ def test_off_ecs_or_with_the_agent_down_nothing_breaks() -> None:
         pass
     with TaskProtection(minutes=5, agent_uri="http://127.0.0.1:9").held():  # nothing listens there
         pass
-    publish_real_time_factor(None, 1.0, 10.0)  # no namespace: nothing is sent
