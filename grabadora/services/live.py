@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from grabadora import auth
+from grabadora import auth, metrics
 from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
@@ -104,6 +104,7 @@ def start_session(
     except GrabadoraError as e:
         ports.transcripts.fail(user_id, live_id, "the live session could not be started; try again")
         raise ServiceUnavailable("the live session could not be started; try again") from e
+    metrics.job_submitted("live")
     return _created(ports, settings, item)
 
 

@@ -21,7 +21,9 @@ from grabadora.settings import Settings
 from tests.reliability.conftest import PASSWORD, ReliabilityStack, count, user_id_of
 
 DEV_KEY = Settings().jwt_secret_key.get_secret_value()  # the stack runs with the dev key
-PUBLIC = {("GET", "/healthz"), ("POST", "/auth/signup"), ("POST", "/auth/token")}
+# Public by design: a share link's read (its unguessable token is the credential; tested in
+# tests/integration/test_shares.py).
+PUBLIC = {("GET", "/healthz"), ("POST", "/auth/signup"), ("POST", "/auth/token"), ("GET", "/shared/{token}")}
 
 
 def _b64(data: dict) -> str:
@@ -54,7 +56,10 @@ def owner(stack: ReliabilityStack, audio_dir: Path):
     stack.remember(key["key"])
     live = client.start_live(language="en")
     stack.remember(live["stream_url"])
-    return client, {**job, "live_id": live["live_id"]}, key
+    share = httpx.post(f"{stack.url}/transcripts/{job['job_id']}/shares", json={}, headers={"Authorization": f"Bearer {client.token}"})
+    assert share.status_code == 201, share.text
+    stack.remember(share.json()["token"])
+    return client, {**job, "live_id": live["live_id"], "share_id": share.json()["id"]}, key
 
 
 def _routes(stack: ReliabilityStack) -> list[tuple[str, str]]:
@@ -85,7 +90,8 @@ def _call(http: httpx.Client, stack: ReliabilityStack, method: str, path: str, i
 def test_every_route_refuses_bad_credentials_and_other_users(stack: ReliabilityStack, owner) -> None:
     client, job, key = owner
     other = stack.client()
-    ids = {"transcript_id": job["job_id"], "job_id": job["job_id"], "key_id": key["id"], "live_id": job["live_id"]}
+    ids = {"transcript_id": job["job_id"], "job_id": job["job_id"], "key_id": key["id"], "live_id": job["live_id"],
+           "share_id": job["share_id"]}
     routes = [r for r in _routes(stack) if r not in PUBLIC]
     assert len(routes) >= 12, routes
     stream_token = parse_qs(urlparse(job["stream_url"]).query)["token"][0]
