@@ -75,6 +75,9 @@ class DeployConfig:
     # 5-minute periods; this many jobs ended failed within 15 minutes.
     first_word_alarm_seconds: float = 10.0
     failed_jobs_alarm_count: int = 5
+    # Speaker separation in the worker image (torch CPU + resemblyzer's encoder, about 1 GB more
+    # to pull at every cold start); off: jobs asking for speakers complete unlabelled, saying why.
+    speakers: bool = False
 
     @classmethod
     def from_context(cls, scope: Construct) -> DeployConfig:
@@ -111,6 +114,7 @@ class DeployConfig:
             api_waf_rate_limit=int(ctx("apiWafRateLimit", 2000)),
             first_word_alarm_seconds=float(ctx("firstWordAlarmSeconds", 10.0)),
             failed_jobs_alarm_count=int(ctx("failedJobsAlarmCount", 5)),
+            speakers=str(ctx("speakers", False)).lower() in ("1", "true", "yes"),
         )
 
     def __post_init__(self) -> None:

@@ -98,7 +98,7 @@ class Worker(Construct):
             image=ecs.ContainerImage.from_asset(
                 str(REPO_ROOT),
                 file="gpu_container/Dockerfile",
-                build_args={"GRABADORA_WHISPER_MODEL": config.whisper_model},
+                build_args={"GRABADORA_WHISPER_MODEL": config.whisper_model, "GRABADORA_SPEAKERS": str(config.speakers).lower()},
                 exclude=ASSET_EXCLUDE,
                 # g5/g6 are x86_64: built on an arm64 laptop without this the image would not
                 # start there ("exec format error"). Docker builds it with emulation if needed.

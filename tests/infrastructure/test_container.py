@@ -32,6 +32,8 @@ def test_dockerfile_is_cuda12_cudnn9_runtime_with_the_model_baked_in_and_no_root
     assert re.search(r"^FROM nvidia/cuda:12\.\d+\.\d+-cudnn-runtime-", text, re.M)  # cuDNN 9 ships with CUDA 12.6 images
     assert "ARG GRABADORA_WHISPER_MODEL" in text and "resolve_model(" in text
     assert "'.[worker,diarization]'" in text and "--no-deps resemblyzer==" in text
+    # torch only when speakers are asked for at build time; otherwise the worker extra alone
+    assert "ARG GRABADORA_SPEAKERS=false" in text and "pip install --no-cache-dir '.[worker]'" in text
     users = re.findall(r"^USER (\S+)", text, re.M)
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert re.findall(r"^CMD (.+)$", text, re.M)[-1] == '["python", "-m", "gpu_container"]'

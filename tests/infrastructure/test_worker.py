@@ -48,6 +48,7 @@ def test_the_task_asks_for_one_gpu_and_the_image_is_built_from_the_dockerfile(sy
     assets = (synth.outdir / "Grabadora.assets.json").read_text()
     assert '"dockerFile": "gpu_container/Dockerfile"' in assets
     assert '"GRABADORA_WHISPER_MODEL": "base"' in assets
+    assert '"GRABADORA_SPEAKERS": "false"' in assets  # no torch in the image unless -c speakers=true
 
 
 def test_service_scales_from_zero_on_queue_depth(synth, template) -> None:
@@ -155,3 +156,13 @@ def test_fair_turns_give_a_user_as_many_queued_jobs_as_there_are_workers(synth, 
     assert api["Environment"]["Variables"]["GRABADORA_JOBS_QUEUED_PER_USER"] == turns["Value"]
     jobs = synth.json["Resources"][synth.logical_id(synth.stack.data.jobs)]["Properties"]
     assert "FifoQueue" not in jobs
+
+
+def test_speakers_in_the_worker_image_is_a_context_switch() -> None:
+    import aws_cdk as cdk
+
+    from infra_cdk.config import DeployConfig
+
+    assert not DeployConfig.from_context(cdk.App()).speakers
+    assert DeployConfig.from_context(cdk.App(context={"speakers": "true"})).speakers
+    assert DeployConfig.from_context(cdk.App(context={"speakers": True})).speakers
