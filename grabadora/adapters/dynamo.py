@@ -11,10 +11,15 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+# DynamoDB numbers go down to 1E-130 (boto3 refuses smaller ones with decimal.Underflow): a float
+# closer to zero than this (3.98e-186 as a temperature, sent by the schema fuzzer) is stored as 0.
+_SMALLEST = 1e-120
+
+
 def _to_dynamo(value: Any) -> Any:
     # DynamoDB numbers must be Decimal; going through str keeps 0.1 as 0.1.
     if isinstance(value, float):
-        return Decimal(str(value))
+        return Decimal(0) if abs(value) < _SMALLEST else Decimal(str(value))
     if isinstance(value, dict):
         return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
