@@ -153,10 +153,11 @@ def long_form_pieces(
     while position < audio.size:
         spans, position = next_spans(audio, position, width)
         if spans:
-            # One batch item per span, pauses inside kept, no timestamp tokens. Measured on the
-            # 10-minute Spanish reading (benchmarks/long.py): 13.4 % WER against bare's 13.3 %;
-            # with timestamp tokens 12 points worse; with faster-whisper's own VAD joining each
-            # chunk's speech without its pauses, 17.1 %.
+            # One batch item per span, its short pauses kept, no timestamp tokens. On the
+            # 10-minute Spanish reading (before spans were split at pauses over 1 s): 13.4 % WER
+            # against bare's 13.3 %; with timestamp tokens 12 points worse; with faster-whisper's
+            # own VAD joining each chunk's speech without its pauses, 17.1 %. Now 11.4-11.8 %
+            # against bare's 13.1-13.5 % (docs/BENCHMARKS.md, "Long recordings").
             raw, _info = batched.transcribe(
                 audio,
                 clip_timestamps=[{"start": s / SAMPLE_RATE, "end": e / SAMPLE_RATE} for s, e in spans],
