@@ -37,7 +37,9 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
                 "--max-time", "300" if LONG else "35",
                 "--phases", "examples,coverage,fuzzing",
                 "--seed", "20240601",
-                "--workers", "2",
+                # One worker: with two threads, hypothesis's ast.parse calls race in CPython 3.11
+                # ("SystemError: AST constructor recursion depth mismatch", a CI run crashed so).
+                "--workers", "1",
                 "--request-timeout", "20",
                 "--exclude-path", "/transcribe/{job_id}",  # an endless SSE stream for a queued job
                 # A raw PCM body schemathesis cannot serialize; bad frames are probed in
