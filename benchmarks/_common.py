@@ -97,6 +97,14 @@ def write_targets(path: Path | None, targets: Sequence[Target]) -> None:
         path.write_text(json.dumps([asdict(t) for t in targets], ensure_ascii=False, indent=1) + "\n")
 
 
+def report(lines: Sequence[str], output: Path | None) -> None:
+    """A part's report: to stdout, and to `output` when given."""
+    text = "\n".join(lines)
+    print(text)
+    if output is not None:
+        output.write_text(text + "\n")
+
+
 def read_targets(path: Path) -> list[Target]:
     return [Target(**t) for t in json.loads(path.read_text())]
 

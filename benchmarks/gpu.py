@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks._common import command_line, log, machine_lines  # noqa: E402
+from benchmarks._common import command_line, log, machine_lines, report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,10 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    report(lines, args.output)
     return 0
 
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks._common import command_line, log, machine_lines  # noqa: E402
+from benchmarks._common import command_line, machine_lines, report  # noqa: E402
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -89,11 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| {args.minutes} min MP3 ({path.stat().st_size / 2**20:.0f} MiB) | {submitted - started:.1f} s | {first or 0:.1f} s | "
         f"{wall:.0f} s | {wall / duration:.3f} | {longest_gap:.1f} s | {progress_events} | {rss:.0f} MiB | {error:.1%} | {attempts} |",
     ]
-    text = "\n".join(lines)
-    print(text)
-    log(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    report(lines, args.output)
     return 0
 
 

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks._common import Target, at_most, command_line, log, machine_lines, targets_line, write_targets  # noqa: E402
+from benchmarks._common import Target, at_most, command_line, log, machine_lines, report, targets_line, write_targets  # noqa: E402
 
 AUDIO_DIR = Path(os.environ.get("GRABADORA_BENCH_AUDIO", REPO.parent / "shared" / "audio"))
 BUILD = REPO / "build" / "long"
@@ -190,10 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         targets_line(targets),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    report(lines, args.output)
     write_targets(args.targets, targets)
     return 0
 

@@ -33,7 +33,7 @@ if str(REPO) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from benchmarks._common import Target, command_line, log, machine_lines, targets_line, write_targets  # noqa: E402
+from benchmarks._common import Target, command_line, log, machine_lines, report, targets_line, write_targets  # noqa: E402
 
 AUDIO_DIR = REPO.parent / "shared" / "audio"
 SR = 16000
@@ -183,10 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         targets_line(targets),
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        args.output.write_text(text + "\n")
+    report(lines, args.output)
     write_targets(args.targets, targets)
     return 0
 

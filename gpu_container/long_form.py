@@ -102,9 +102,10 @@ def next_spans(audio: np.ndarray, start: int, count: int) -> tuple[list[tuple[in
         for s in get_speech_timestamps(audio[start:stop], _SPAN_VAD)
     ]
     edge = stop - int(_EDGE_S * SAMPLE_RATE)
-    spans = [span for span in merge_spans(stamps) if at_end or span[1] < edge][:count]
+    merged = merge_spans(stamps)
+    spans = [span for span in merged if at_end or span[1] < edge][:count]
     if spans:
-        resume = stop if at_end and len(spans) == len(merge_spans(stamps)) else spans[-1][1]
+        resume = stop if at_end and len(spans) == len(merged) else spans[-1][1]
         return spans, resume
     if at_end:
         return [], audio.size

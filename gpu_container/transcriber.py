@@ -38,7 +38,7 @@ UNSURE_BELOW = 0.5
 CLEAR_SHARE = 0.8
 CLEAR_AT_LEAST = 0.2
 # Long files: this many 30-s windows of speech, spread over the file, are listened to, each
-# found by VAD in a stretch of SAMPLE_STRETCH_S (VAD over a whole hour would take 11 s).
+# found by VAD in a stretch of SAMPLE_STRETCH_S (VAD over a whole file: 1.9 s measured for 10 minutes, so ~11 s for an hour).
 DETECTION_WINDOWS = 3
 SAMPLE_STRETCH_S = 90
 # A long file's opening alone decides its language from this probability on: the wrong choices
@@ -103,7 +103,7 @@ def detection_windows(audio: np.ndarray, speech: np.ndarray | None = None, windo
 
 
 # A window's text cannot need more tokens than this per second of its speech plus a margin
-# (fast speech is about 6 tokens a second with timestamps; 12 leaves twice that): a decode that
+# (an estimate, not measured: fast speech is about 6 tokens a second with timestamps; 12 leaves twice that): a decode that
 # runs on is a repetition loop over music or noise, which Whisper then discards (compression
 # ratio) after paying for up to 448 tokens of beam search. Used for files of one window.
 TOKENS_PER_SPEECH_SECOND = 12

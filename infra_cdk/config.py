@@ -75,7 +75,7 @@ class DeployConfig:
     # 5-minute periods; this many jobs ended failed within 15 minutes.
     first_word_alarm_seconds: float = 10.0
     failed_jobs_alarm_count: int = 5
-    # Speaker separation in the worker image (torch CPU + resemblyzer's encoder, about 1 GB more
+    # Speaker separation in the worker image (torch CPU + resemblyzer's encoder, more
     # to pull at every cold start); off: jobs asking for speakers complete unlabelled, saying why.
     speakers: bool = False
 
