@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 
@@ -15,6 +16,7 @@ from grabadora.adapters.job_queue import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable, month_of
+from grabadora.adapters.worker_service import NoWorkerNudge, WorkerNudge
 from grabadora.errors import (
     Conflict,
     GrabadoraError,
@@ -30,6 +32,8 @@ from grabadora.models import DEFAULT_LANGUAGES, JobMessage, JobStatus, Transcrib
 from grabadora.services import quota, turns
 from grabadora.settings import Settings
 
+logger = logging.getLogger(__name__)
+
 # Extensions accepted when a browser or client labels the file application/octet-stream.
 MEDIA_EXTENSIONS = frozenset(
     ".aac .aif .aiff .amr .flac .m4a .mka .mkv .mov .mp3 .mp4 .mpeg .mpga .oga .ogg .opus .wav .weba .webm .wma".split()
@@ -44,6 +48,17 @@ class Ports:
     transcripts: TranscriptsTable
     queue: JobQueue
     user_state: UserStateTable
+    # Starts the GPU worker service when a job arrives while it is at zero tasks (AWS only).
+    worker: WorkerNudge = field(default_factory=NoWorkerNudge)
+
+
+def nudge_worker(worker: WorkerNudge) -> None:
+    """Start the worker if it sleeps. A failed nudge costs only the scaling alarm's delay, never
+    the job already queued, so any failure is logged and swallowed."""
+    try:
+        worker.nudge()
+    except Exception:  # noqa: BLE001 - see the docstring: the job is queued either way
+        logger.warning("worker nudge failed; the queue-depth alarm will start the worker", exc_info=True)
 
 
 def safe_filename(filename: str) -> str:
@@ -232,6 +247,7 @@ def _register_and_enqueue(
         except GrabadoraError:
             pass  # its item is failed: the next submit's turns drop it anyway
         raise ServiceUnavailable("the job queue is unavailable; try again") from e
+    nudge_worker(ports.worker)
     metrics.job_submitted("file")
     stream_token = auth.issue_stream_token(settings, user_id, job_id, ports.user_state.token_version(user_id) or 0)
     base = (settings.public_url or "").rstrip("/")

@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from grabadora import auth, metrics
@@ -22,11 +22,12 @@ from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
+from grabadora.adapters.worker_service import NoWorkerNudge, WorkerNudge
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from grabadora.ids import new_id
 from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
 from grabadora.services import quota, turns
-from grabadora.services.jobs import check_quota, with_user_languages
+from grabadora.services.jobs import check_quota, nudge_worker, with_user_languages
 from grabadora.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class LivePorts:
     store: ObjectStore | None = None
     events: EventsTable | None = None
     shares: SharesTable | None = None  # a completed session's share links go with it
+    # Starts the GPU worker service when a session arrives while it is at zero tasks (AWS only).
+    worker: WorkerNudge = field(default_factory=NoWorkerNudge)
 
 
 def recording_key(user_id: str, live_id: str) -> str:
@@ -104,6 +107,7 @@ def start_session(
     except GrabadoraError as e:
         ports.transcripts.fail(user_id, live_id, "the live session could not be started; try again")
         raise ServiceUnavailable("the live session could not be started; try again") from e
+    nudge_worker(ports.worker)
     metrics.job_submitted("live")
     return _created(ports, settings, item)
 
