@@ -7,7 +7,7 @@ import signal
 import threading
 
 from grabadora.process import freeze_startup_objects
-from grabadora.settings import get_settings
+from grabadora.settings import Settings, use_settings
 from gpu_container.worker import build_worker, warm_up
 
 
@@ -16,7 +16,8 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker = build_worker(get_settings())
+    # The container's environment (GRABADORA_*) configures it; its adapters read the same object.
+    worker = build_worker(use_settings(Settings()))
     logging.getLogger(__name__).info("model ready in %.1fs", warm_up(worker))
     freeze_startup_objects()
     worker.run(stop)

@@ -20,7 +20,6 @@ from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_jo
 from gpu_container.live import run_live_session
 from gpu_container.long_form import LongFormPolicy, default_batch_size
 from gpu_container.transcriber import Transcriber, resolve_device
-from grabadora.settings import get_settings
 
 logger = logging.getLogger(__name__)
 # How long a dead letter stays hidden while the sweep fails its job; if that fails, it comes back.

@@ -28,10 +28,12 @@ def language_line(transcript: dict) -> str:
 def _dev(args: argparse.Namespace) -> int:
     import logging
 
-    from grabadora.local.stack import DevStack
+    from grabadora.local.stack import DevStack, dev_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    DevStack(port=args.port, with_worker=not args.no_worker, model=args.model).serve()
+    with_worker = not args.no_worker
+    settings = dev_settings(port=args.port, with_worker=with_worker, model=args.model)
+    DevStack(settings, with_worker=with_worker).serve()
     return 0
 
 
@@ -48,11 +50,13 @@ def _exporter(args: argparse.Namespace) -> int:
     import threading
 
     from grabadora.local.exporter_runner import ExporterRunner
+    from grabadora.settings import Settings, use_settings
 
+    settings = use_settings(Settings())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        ExporterRunner(stop).run()
+        ExporterRunner(stop, settings=settings).run()
     except KeyboardInterrupt:
         pass
     return 0

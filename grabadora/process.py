@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import gc
 
-from grabadora.settings import get_settings
-
 
 def freeze_startup_objects() -> None:
     """Keep what start-up built (modules, the model's wrappers, in `grabadora dev` also moto's
@@ -20,6 +18,5 @@ def freeze_startup_objects() -> None:
     each, which set the API's p99 (docs/BENCHMARKS.md). Objects built at start-up live as long
     as the process, so they are frozen out of the walk; later garbage is still collected.
     """
-    if get_settings().gc_freeze:
-        gc.collect()
-        gc.freeze()
+    gc.collect()  # start-up's garbage first: a frozen cycle would never be freed
+    gc.freeze()

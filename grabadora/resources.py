@@ -34,11 +34,48 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class CorsRule:
+    """The bucket's cross-origin rule, less its origins (CDK context on AWS, `*` locally).
+
+    Browsers PUT audio straight to presigned URLs and read it back, cross-origin; the signature
+    is the authorisation.
+    """
+
+    allowed_methods: tuple[str, ...] = ("PUT", "GET")
+    allowed_headers: tuple[str, ...] = ("*",)
+    exposed_headers: tuple[str, ...] = ("ETag",)
+    max_age_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class BucketSpec:
     logical_id: str
     name: str
     audio_prefix: str = "audio/"
     transcripts_prefix: str = "transcripts/"
+    cors: CorsRule = CorsRule()
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A Lambda function fed by a queue: how long one invocation may run and how many records it gets.
+
+    The local stack's stand-in for the event source mapping (`grabadora.local.exporter_runner`)
+    uses the same figures, and the queue's visibility timeout derives from the timeout.
+    """
+
+    timeout_seconds: int
+    batch_size: int
+
+    @property
+    def queue_visibility_seconds(self) -> int:
+        """AWS advises a source queue's visibility timeout of at least 6× the function's timeout."""
+        return 6 * self.timeout_seconds
+
+
+# Each export delivery's HTTP calls are bounded by `export_timeout_seconds` (15 s by default),
+# so a batch of two fits in 60 s with room for a cold start.
+EXPORTER = ConsumerSpec(timeout_seconds=60, batch_size=2)
 
 
 @dataclass(frozen=True)
@@ -115,8 +152,8 @@ def build_resources(settings: Settings) -> Resources:
         exports=QueueSpec(
             "ExportsQueue",
             settings.exports_queue,
-            # 6× the exporter Lambda's 60 s timeout, as AWS advises; retries set their own delay.
-            visibility_timeout_seconds=360,
+            # Retries set their own delay (the message's visibility) when they give a record back.
+            visibility_timeout_seconds=EXPORTER.queue_visibility_seconds,
             max_receive_count=5,
             dlq_name=f"{settings.exports_queue}-dlq",
         ),

@@ -1,8 +1,14 @@
-"""Typed settings, read once from `GRABADORA_*` environment variables."""
+"""Typed settings: built once per process, from `GRABADORA_*` environment variables or by its entry point.
+
+A deployed process (a Lambda function, the worker's container) is configured by its
+environment and reads it on first use. A process that starts others in itself (`grabadora
+dev`) builds their settings as an object and installs it with `use_settings`; it never writes
+the environment.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -98,9 +104,6 @@ class Settings(BaseSettings):
     # The model live sessions use; unset: whisper_model.
     live_whisper_model: str | None = None
 
-    # Freeze start-up objects out of full GC passes (grabadora.process.freeze_startup_objects).
-    gc_freeze: bool = True
-
     # SSE relay.
     heartbeat_seconds: float = Field(15.0, gt=0)
     relay_poll_min_seconds: float = Field(0.05, gt=0)
@@ -108,8 +111,6 @@ class Settings(BaseSettings):
     # After this long without events a stream backs off further, up to relay_poll_idle_seconds.
     relay_idle_after_seconds: float = Field(10.0, gt=0)
     relay_poll_idle_seconds: float = Field(1.0, gt=0)
-    # Commits made in the relay's own process (grabadora dev's worker) wake its streams at once.
-    relay_wake_on_local_commit: bool = True
     # A stream ends cleanly (with a `retry:` hint) after this many seconds and the client resumes
     # with Last-Event-ID; 0 = never. On AWS it must stay under the Lambda's 15-minute limit (CDK
     # sets 840). `stream_retry_ms` is the hint: how soon the client should come back.
@@ -196,7 +197,41 @@ def _read_secret(settings: Settings, secret_id: str) -> str:
                        max_age=settings.secrets_max_age_seconds)
 
 
-@lru_cache
+_lock = threading.Lock()
+_current: Settings | None = None
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Make `settings` this process's settings (an entry point's choice, before it serves).
+
+    Adapters and the apps' dependencies read them through `get_settings`; the cached AWS
+    clients are rebuilt from them.
+    """
+    global _current
+    from grabadora import aws  # aws reads these settings: imported on use, not at import
+
+    with _lock:
+        _current = settings
+    aws.reset_clients()
+    return settings
+
+
 def get_settings() -> Settings:
-    """The process-wide settings, validated on first use."""
-    return Settings()
+    """The process's settings: those given to `use_settings`, else the environment's, read once."""
+    global _current
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = Settings()
+    return _current
+
+
+def forget_settings() -> None:
+    """Drop the process's settings, so the next `get_settings` reads the environment (tests)."""
+    global _current
+    with _lock:
+        _current = None
+
+
+# The spelling of an lru_cache, which tests and benchmarks use to re-read the environment.
+get_settings.cache_clear = forget_settings  # type: ignore[attr-defined]

@@ -63,16 +63,16 @@ class Data(Construct):
                 s3.LifecycleRule(id="expire-shared-audio", prefix="shared/", expiration=cdk.Duration.days(91)),
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            # Browsers PUT audio straight to presigned URLs, cross-origin. The signature is the
-            # authorisation; naming the CloudFront origin here would make a dependency cycle
-            # (bucket → distribution → API → function policy → bucket), so it is a context value.
+            # The rule is grabadora.resources.CorsRule. Naming the CloudFront origin here would
+            # make a dependency cycle (bucket → distribution → API → function policy → bucket), so
+            # the origins are a context value.
             cors=[
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                    allowed_methods=[s3.HttpMethods(m) for m in spec.cors.allowed_methods],
                     allowed_origins=config.cors_origins,
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                    max_age=3600,
+                    allowed_headers=list(spec.cors.allowed_headers),
+                    exposed_headers=list(spec.cors.exposed_headers),
+                    max_age=spec.cors.max_age_seconds,
                 )
             ],
         )

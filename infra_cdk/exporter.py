@@ -6,26 +6,23 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
+from grabadora.resources import EXPORTER
 from infra_cdk.common import Shared
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.nag import S3_READ_ACTIONS, s3_grant_findings, suppress
 
-# The exports queue's visibility timeout (grabadora.resources: 60 s) bounds a batch's run time.
-BATCH_SIZE = 2
-TIMEOUT_SECONDS = 50  # 2 deliveries × GRABADORA_EXPORT_TIMEOUT_SECONDS (15 s) + start-up, < 60 s
-
 
 class Exporter(Construct):
     def __init__(self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str]) -> None:
         super().__init__(scope, id)
-        assert TIMEOUT_SECONDS < data.resources.exports.visibility_timeout_seconds
+        spec = EXPORTER  # timeout and batch size, shared with the local stack
         self.function = shared.function(
             self,
             "Function",
             handler="functions.exporter.handler.lambda_handler",
             environment={**environment, "POWERTOOLS_SERVICE_NAME": "grabadora-exporter"},
-            timeout=cdk.Duration.seconds(TIMEOUT_SECONDS),
+            timeout=cdk.Duration.seconds(spec.timeout_seconds),
             memory_size=512,
             description="Grabadora exporter (SQS → Notion, Trello, webhook)",
         )
@@ -38,7 +35,7 @@ class Exporter(Construct):
         fn.add_event_source(
             sources.SqsEventSource(
                 data.exports,
-                batch_size=BATCH_SIZE,
+                batch_size=spec.batch_size,
                 report_batch_item_failures=True,
                 max_concurrency=5,
             )

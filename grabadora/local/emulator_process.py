@@ -4,9 +4,9 @@
 `grabadora.local.persistence`) here rather than in its own process, because a snapshot forks
 the process it runs in. `grabadora dev` also runs faster-whisper (CTranslate2's and OpenMP's
 thread pools) and numpy (OpenBLAS's), and forking a process with native thread pools is unsafe:
-their pre-fork handlers run in the forking thread, and on 2026-11-30 OpenBLAS's
-(`blas_thread_shutdown_`) waited for a BLAS worker while holding the GIL, and every other
-thread waited for the GIL for good. This process imports moto, our persistence and our
+their pre-fork handlers run in the forking thread, and OpenBLAS's (`blas_thread_shutdown_`) can
+wait for a BLAS worker while holding the GIL, so that every other thread waits for the GIL for
+good. This process imports moto, our persistence and our
 resource definitions only (no numpy, no model), so each fork happens among Python threads.
 
 `EmulatorProcess` is the parent's side: it starts the child, waits until it serves (it reports
@@ -191,14 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     from grabadora.local.emulator import Emulator
     from grabadora.local.persistence import NATIVE_POOL_MODULES, EmulatorPersistence, StateError
     from grabadora.resources import build_resources
-    from grabadora.settings import get_settings
+    from grabadora.settings import Settings
 
     persistence = None
     try:
         if args.data_dir is not None:
             # The folder's lock first (a predecessor killed a moment ago may still be writing
             # its last snapshot, and still hold the port), then its snapshot, then the port.
-            persistence = EmulatorPersistence(args.data_dir.expanduser(), build_resources(get_settings()))
+            # The snapshots keep whole services, so the kinds of resource matter, not their names.
+            persistence = EmulatorPersistence(args.data_dir.expanduser(), build_resources(Settings.model_construct()))
             persistence.restore()
         emulator = Emulator(args.host, args.port, wrap=persistence.wrap if persistence else None)
     except (StateError, OSError) as e:

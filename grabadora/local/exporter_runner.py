@@ -21,12 +21,12 @@ from typing import Any
 
 from functions.exporter.handler import lambda_handler
 from grabadora import aws
-from grabadora.settings import get_settings
+from grabadora.resources import EXPORTER
+from grabadora.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
 FUNCTION_NAME = "grabadora-exporter"
-FUNCTION_TIMEOUT_S = 300
 
 
 @dataclass
@@ -40,7 +40,7 @@ class LocalLambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = f"/aws/lambda/{FUNCTION_NAME}"
     log_stream_name: str = "local"
-    deadline: float = field(default_factory=lambda: time.monotonic() + FUNCTION_TIMEOUT_S)
+    deadline: float = field(default_factory=lambda: time.monotonic() + EXPORTER.timeout_seconds)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
@@ -49,14 +49,18 @@ class LocalLambdaContext:
 class ExporterRunner:
     """Polls the exports queue and invokes the exporter handler until `stop` is set."""
 
-    def __init__(self, stop: threading.Event, *, wait_seconds: int = 1, batch_size: int = 10) -> None:
+    def __init__(
+        self, stop: threading.Event, *, settings: Settings | None = None, wait_seconds: int = 1,
+        batch_size: int = EXPORTER.batch_size,
+    ) -> None:
         self._stop = stop
+        self.settings = settings if settings is not None else get_settings()
         self.wait_seconds = wait_seconds
-        self.batch_size = batch_size  # Lambda's default for SQS
+        self.batch_size = batch_size
 
     @cached_property
     def queue_url(self) -> str:
-        return aws.client("sqs").get_queue_url(QueueName=get_settings().exports_queue)["QueueUrl"]
+        return aws.client("sqs").get_queue_url(QueueName=self.settings.exports_queue)["QueueUrl"]
 
     @cached_property
     def queue_arn(self) -> str:
@@ -65,7 +69,7 @@ class ExporterRunner:
 
     def run(self) -> None:
         """Poll until `stop` is set; the batch in hand is finished first."""
-        logger.info("exporter polling %s", get_settings().exports_queue)
+        logger.info("exporter polling %s", self.settings.exports_queue)
         while not self._stop.is_set():
             try:
                 self.poll_once()
@@ -87,7 +91,7 @@ class ExporterRunner:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
         account = self.queue_arn.split(":")[4]
-        context = LocalLambdaContext(f"arn:aws:lambda:{get_settings().region}:{account}:function:{FUNCTION_NAME}")
+        context = LocalLambdaContext(f"arn:aws:lambda:{self.settings.region}:{account}:function:{FUNCTION_NAME}")
         try:
             response = lambda_handler(event, context)
         except Exception:
@@ -116,7 +120,7 @@ class ExporterRunner:
             "md5OfBody": message["MD5OfBody"],
             "eventSource": "aws:sqs",
             "eventSourceARN": self.queue_arn,
-            "awsRegion": get_settings().region,
+            "awsRegion": self.settings.region,
         }
 
 

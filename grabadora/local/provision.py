@@ -7,7 +7,7 @@ import json
 from botocore.exceptions import ClientError
 
 from grabadora import aws
-from grabadora.resources import QueueSpec, Resources, TableSpec
+from grabadora.resources import BucketSpec, QueueSpec, Resources, TableSpec
 
 
 def _create_table(spec: TableSpec) -> None:
@@ -50,29 +50,27 @@ def _create_queue(spec: QueueSpec) -> None:
     )
 
 
-def _create_bucket(name: str, region: str) -> None:
+def _create_bucket(spec: BucketSpec, region: str) -> None:
     s3 = aws.client("s3")
     kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     try:
-        s3.create_bucket(Bucket=name, **kwargs)
+        s3.create_bucket(Bucket=spec.name, **kwargs)
     except ClientError as e:
         if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
-    # Browsers PUT audio straight to the presigned URL, cross-origin.
-    s3.put_bucket_cors(
-        Bucket=name,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedMethods": ["PUT", "GET"],
-                    "AllowedOrigins": ["*"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                    "MaxAgeSeconds": 3600,
-                }
-            ]
-        },
-    )
+    # Any origin locally: the page's origin is whichever host and port `grabadora dev` serves on.
+    s3.put_bucket_cors(Bucket=spec.name, CORSConfiguration={"CORSRules": [cors_rule(spec, origins=["*"])]})
+
+
+def cors_rule(spec: BucketSpec, *, origins: list[str]) -> dict:
+    """The bucket's CORS rule (`grabadora.resources.CorsRule`) as S3's API spells it."""
+    return {
+        "AllowedMethods": list(spec.cors.allowed_methods),
+        "AllowedOrigins": origins,
+        "AllowedHeaders": list(spec.cors.allowed_headers),
+        "ExposeHeaders": list(spec.cors.exposed_headers),
+        "MaxAgeSeconds": spec.cors.max_age_seconds,
+    }
 
 
 def provision(resources: Resources, region: str) -> None:
@@ -81,4 +79,4 @@ def provision(resources: Resources, region: str) -> None:
         _create_table(table)
     for queue in resources.queues:
         _create_queue(queue)
-    _create_bucket(resources.bucket.name, region)
+    _create_bucket(resources.bucket, region)

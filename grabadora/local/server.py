@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import hmac
@@ -55,16 +54,12 @@ def content_security_policy(settings: Settings) -> str:
 class SecurityHeaders:
     """Adds the security headers to every answer: the SPA's files, the API and the streams."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self._csp: str | None = None
+        self._csp = content_security_policy(settings)
 
     def _policy(self, path: str) -> str:
-        if path.startswith(_DOCS_PATHS):
-            return _DOCS_CSP
-        if self._csp is None:  # settings are final once the first request arrives
-            self._csp = content_security_policy(get_settings())
-        return self._csp
+        return _DOCS_CSP if path.startswith(_DOCS_PATHS) else self._csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,16 +98,17 @@ def max_body_bytes(settings: Settings) -> int:
 
 class BodyLimit:
     """413 for a request body over `max_body_bytes` (API Gateway caps bodies at 10 MB on AWS;
-    the local server had no cap): by Content-Length before reading, else while it streams in."""
+    uvicorn has no cap of its own): by Content-Length before reading, else while it streams in."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
+        self.limit = max_body_bytes(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = max_body_bytes(get_settings())
+        limit = self.limit
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
@@ -155,7 +151,7 @@ async def prometheus_metrics(request: Request) -> Response:
     """GET /metrics: the business and request metrics in Prometheus' text format (local stack
     only: the API on AWS has no such route, its figures go to CloudWatch). With
     GRABADORA_METRICS_TOKEN set it asks for `Authorization: Bearer <token>`."""
-    token = get_settings().metrics_token
+    token = request.app.state.settings.metrics_token
     if token is not None:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
@@ -169,18 +165,20 @@ async def prometheus_metrics(request: Request) -> Response:
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
-def create_local_app() -> FastAPI:
-    """The API with the relay's route mounted beside it, as CloudFront presents them on AWS."""
-    # uvicorn trusts X-Forwarded-For from 127.0.0.1 unless told otherwise, and the dev server's
-    # clients are on 127.0.0.1: any of them could then pick its address for the per-IP sign-in
-    # limit. Trust no proxy unless GRABADORA_FORWARDED_ALLOW_IPS names one. (uvicorn.Config,
-    # built after this app, reads FORWARDED_ALLOW_IPS.)
-    os.environ["FORWARDED_ALLOW_IPS"] = get_settings().forwarded_allow_ips
+def create_local_app(settings: Settings | None = None) -> FastAPI:
+    """The API with the relay's route mounted beside it, as CloudFront presents them on AWS.
+
+    `settings` are those `grabadora dev` built (by default the process's); they are final here:
+    the storage endpoint in the security policy, the body limit and the metrics token.
+    Trusting proxies' X-Forwarded-For is the server's part (`forwarded_allow_ips` of uvicorn).
+    """
+    settings = settings if settings is not None else get_settings()
     app = create_api_app()
+    app.state.settings = settings
     app.include_router(stream_router)
     app.add_api_route("/metrics", prometheus_metrics, methods=["GET"], include_in_schema=False)
     mount_spa(app)  # last: the built web app at /, after every API route
     app.add_middleware(metrics.RequestMetrics)  # inside BodyLimit: sees the matched route template
-    app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)  # outermost: the 413 gets the headers too
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: the 413 gets the headers too
     return app

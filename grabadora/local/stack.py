@@ -8,7 +8,6 @@ that make forking it unsafe. Ctrl-C stops it all, the emulator last.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -16,13 +15,12 @@ from pathlib import Path
 
 import uvicorn
 
-from grabadora import aws
 from grabadora.local.emulator import use_emulator_credentials
 from grabadora.local.emulator_process import EmulatorProcess, EmulatorStartError
 from grabadora.local.provision import provision
 from grabadora.process import freeze_startup_objects
 from grabadora.resources import build_resources
-from grabadora.settings import get_settings
+from grabadora.settings import Settings, use_settings
 
 logger = logging.getLogger("grabadora.dev")
 
@@ -47,34 +45,45 @@ def _redact(value: object) -> object:
     return _SHARE_IN_PATH.sub(r"\1[redacted]", _TOKEN_IN_URL.sub(r"\1[redacted]", value))
 
 
-def embedded_emulator_defaults() -> None:
-    """Settings for a stack on the embedded emulator, unless the user set them.
+def dev_settings(
+    *, port: int | None = None, with_worker: bool = True, model: str | None = None, base: Settings | None = None,
+) -> Settings:
+    """`grabadora dev`'s settings: the environment's (or `base`), with the local stack's own
+    defaults for what the user did not set, and the command line's choices on top."""
+    base = base if base is not None else Settings()
+    # A short long-poll lets Ctrl-C stop the worker promptly; SQS still wakes it at once.
+    defaults: dict[str, object] = {"sqs_wait_seconds": 2}
+    if with_worker:
+        # The worker commits in this process, so each commit wakes the relay's streams at once
+        # (grabadora/adapters/doorbell.py) and polling is only the fallback for a writer
+        # elsewhere: it polls slowly and leaves the cores to decoding (docs/BENCHMARKS.md).
+        defaults |= {"relay_poll_min_seconds": 0.25, "relay_poll_max_seconds": 1.0}
+    update = {name: value for name, value in defaults.items() if name not in base.model_fields_set}
+    if port is not None:
+        update["port"] = port
+    if model is not None:
+        update["whisper_model"] = model
+    return base.model_copy(update=update)
 
-    moto takes iot-data publishes but has no broker: nobody can subscribe to the topic here,
-    while each event's publish is an emulator request (~190 per 70 s job; 1.14x -> 1.09x of
-    faster-whisper's time side by side when the emulator ran in this process,
-    docs/BENCHMARKS.md). The integration tests cover publishing; GRABADORA_IOT_PUBLISH=true
-    turns it on.
+
+def on_embedded_emulator(settings: Settings, endpoint: str) -> Settings:
+    """`settings` pointed at the embedded emulator's `endpoint`.
+
+    moto takes iot-data publishes but has no broker, so nobody can subscribe to the topic here
+    while each event's publish costs an emulator request: publishing is off unless the user set
+    GRABADORA_IOT_PUBLISH (the integration tests cover publishing).
     """
-    os.environ.setdefault("GRABADORA_IOT_PUBLISH", "false")
+    update: dict[str, object] = {"aws_endpoint_url": endpoint}
+    if "iot_publish" not in settings.model_fields_set:
+        update["iot_publish"] = False
+    return settings.model_copy(update=update)
 
 
 class DevStack:
-    def __init__(self, *, port: int | None = None, with_worker: bool = True, model: str | None = None) -> None:
-        if port is not None:
-            os.environ["GRABADORA_PORT"] = str(port)
-        if model is not None:
-            os.environ["GRABADORA_WHISPER_MODEL"] = model
-        # A short long-poll lets Ctrl-C stop the worker promptly; SQS still wakes it at once.
-        os.environ.setdefault("GRABADORA_SQS_WAIT_SECONDS", "2")
-        if with_worker:
-            # The worker commits in this process, so each commit wakes the relay's streams at
-            # once (grabadora/adapters/doorbell.py) and polling is only the fallback for a
-            # writer elsewhere: it polls slowly and leaves the two cores to decoding
-            # (side by side on the 70 s file: 1.14x -> 1.07x, docs/BENCHMARKS.md).
-            os.environ.setdefault("GRABADORA_RELAY_POLL_MIN_SECONDS", "0.25")
-            os.environ.setdefault("GRABADORA_RELAY_POLL_MAX_SECONDS", "1.0")
-        get_settings.cache_clear()
+    """The emulator, the worker, the exporter and the server, all built from one settings object."""
+
+    def __init__(self, settings: Settings | None = None, *, with_worker: bool = True) -> None:
+        self.settings = settings if settings is not None else dev_settings(with_worker=with_worker)
         self.with_worker = with_worker
         self.emulator: EmulatorProcess | None = None
         self._stop = threading.Event()
@@ -83,7 +92,7 @@ class DevStack:
 
     def launch_emulator(self) -> None:
         """Start the emulator's process, unless an AWS endpoint is configured; returns at once."""
-        settings = get_settings()
+        settings = self.settings
         if settings.aws_endpoint_url is None and self.emulator is None:
             use_emulator_credentials()
             self.emulator = EmulatorProcess(
@@ -94,26 +103,23 @@ class DevStack:
     def start_backend(self) -> str:
         """Start (or reach) the AWS endpoint and provision; returns the endpoint URL."""
         self.launch_emulator()
-        endpoint = get_settings().aws_endpoint_url
-        if endpoint is None:
+        if self.settings.aws_endpoint_url is None:
             assert self.emulator is not None
             # The emulator answers once it has loaded the last snapshot; provisioning then finds
             # the tables, queues and bucket there and keeps them.
-            endpoint = self.emulator.wait_ready()
-            os.environ["GRABADORA_AWS_ENDPOINT_URL"] = endpoint
-            embedded_emulator_defaults()
-            get_settings.cache_clear()
-            aws.reset_clients()
-        settings = get_settings()
+            self.settings = on_embedded_emulator(self.settings, self.emulator.wait_ready())
+        # From here on every adapter in this process (API, relay, worker, exporter) uses them.
+        settings = use_settings(self.settings)
         provision(build_resources(settings), settings.region)
-        return endpoint
+        assert settings.aws_endpoint_url is not None
+        return settings.aws_endpoint_url
 
     def start_worker(self) -> None:
         from gpu_container.worker import build_worker, warm_up
 
-        worker = build_worker(get_settings())
+        worker = build_worker(self.settings)
         seconds = warm_up(worker)
-        logger.info("worker ready: model %s loaded in %.1fs", get_settings().whisper_model, seconds)
+        logger.info("worker ready: model %s loaded in %.1fs", self.settings.whisper_model, seconds)
         self._worker_thread = threading.Thread(target=worker.run, args=(self._stop,), name="worker", daemon=True)
         self._worker_thread.start()
 
@@ -121,12 +127,11 @@ class DevStack:
         """What Lambda's SQS event source mapping does on AWS: exports queue → exporter handler."""
         from grabadora.local.exporter_runner import ExporterRunner
 
-        self._exporter_thread = threading.Thread(target=ExporterRunner(self._stop).run, name="exporter", daemon=True)
+        self._exporter_thread = threading.Thread(target=ExporterRunner(self._stop, settings=self.settings).run, name="exporter", daemon=True)
         self._exporter_thread.start()
 
     def serve(self) -> None:
         """Run until Ctrl-C, then stop the worker and the emulator."""
-        settings = get_settings()
         # The emulator's process starts first (before this process loads any native library)
         # and comes up while this one imports the apps and the worker.
         self.launch_emulator()
@@ -142,12 +147,16 @@ class DevStack:
             if self.with_worker:
                 self.start_worker()
             self.start_exporter()
+            settings = self.settings
             config = uvicorn.Config(
-                create_local_app(),
+                create_local_app(settings),
                 host=settings.host,
                 port=settings.port,
                 log_level="info",
                 timeout_graceful_shutdown=3,
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1, where every client of the
+                # dev server is: any of them could pick its address for the per-IP sign-in limit.
+                forwarded_allow_ips=settings.forwarded_allow_ips,
             )
             server = uvicorn.Server(config)
             logging.getLogger("uvicorn.access").addFilter(RedactTokens())

@@ -18,13 +18,17 @@ from grabadora.settings import Settings
 
 
 def pacing(settings: Settings) -> dict[str, Any]:
-    """`follow_events`' keyword arguments from the settings: poll intervals and the doorbell."""
+    """`follow_events`' keyword arguments from the settings: poll intervals and the doorbell.
+
+    The doorbell rings for commits made in this process (`grabadora dev`'s worker) and wakes
+    the streams at once; elsewhere nothing rings it and the poll alone finds new events.
+    """
     return {
         "min_delay": settings.relay_poll_min_seconds,
         "max_delay": settings.relay_poll_max_seconds,
         "idle_after": settings.relay_idle_after_seconds,
         "idle_delay": settings.relay_poll_idle_seconds,
-        "doorbell": local_doorbell if settings.relay_wake_on_local_commit else None,
+        "doorbell": local_doorbell,
     }
 
 

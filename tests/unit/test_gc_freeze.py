@@ -1,6 +1,6 @@
 """`freeze_startup_objects`: what start-up left alive is frozen out of full GC passes, what it
-left as garbage is collected first (a frozen cycle would never be freed), and the setting
-turns both off. (That frozen objects are skipped by later passes is CPython's `gc.freeze`.)
+left as garbage is collected first (a frozen cycle would never be freed). (That frozen objects
+are skipped by later passes is CPython's `gc.freeze`.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 
 from grabadora.process import freeze_startup_objects
-from grabadora.settings import get_settings
 
 
 class _Node:
@@ -23,10 +22,8 @@ class _Node:
 @pytest.fixture(autouse=True)
 def _unfrozen() -> Iterator[None]:
     gc.unfreeze()
-    get_settings.cache_clear()
     yield
     gc.unfreeze()
-    get_settings.cache_clear()
 
 
 def _startup_garbage() -> weakref.ref:
@@ -48,16 +45,3 @@ def test_start_up_garbage_is_freed_and_what_lives_is_frozen() -> None:
     # Then the garbage was collected, not frozen forever, and the live objects are frozen
     assert garbage() is None
     assert gc.get_freeze_count() >= len(kept)
-
-
-def test_the_setting_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRABADORA_GC_FREEZE", "false")
-    gc.disable()
-    try:
-        garbage = _startup_garbage()
-        freeze_startup_objects()
-        assert garbage() is not None  # nothing collected...
-        assert gc.get_freeze_count() == 0  # ...and nothing frozen
-    finally:
-        gc.enable()
-        gc.collect()
