@@ -7,8 +7,7 @@ same process as the worker, so a faster poll can take CPU from decoding. This ru
 `grabadora dev` per poll variant (same model), and alternates direct faster-whisper with a
 pipeline run on each stack, reporting medians per variant (see benchmarks/pipeline.py for what
 "direct" and "pipeline" time). With --against NAME=VALUE the variants are instead the defaults
-and the defaults with settings changed, e.g. GRABADORA_RELAY_WAKE_ON_LOCAL_COMMIT=false
-(the relay's doorbell off) or GRABADORA_GC_FREEZE=false.
+and the defaults with settings changed, e.g. GRABADORA_IOT_PUBLISH=true.
 """
 
 from __future__ import annotations
