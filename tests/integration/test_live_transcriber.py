@@ -100,8 +100,9 @@ def base_model():
 
 def test_the_last_word_survives_stop_and_nothing_is_shown_before_the_speech(base_model, audio_dir) -> None:
     """pv_leopard_test_es.wav: speech from 0.86 s to 7.7 s; "asistencia" (6.7-7.6 s) is said last and
-    decoded unsure. It used to be dropped at finish (or lost as "pocasistencias" straddling the
-    confirmed "pocas"), and a " y" at 0.0-0.66 s was shown before anyone spoke."""
+    decoded unsure. Stop must confirm it (not drop it, nor merge it into the confirmed "pocas" as
+    "pocasistencias"), and nothing may be shown over the silence at 0.0-0.66 s (Whisper hears a
+    " y" there)."""
     from faster_whisper import decode_audio
 
     from gpu_container.streaming import LiveTranscriber

@@ -57,7 +57,7 @@ _OPENAPI_BODY = {
 
 def _validation_error(error: ValidationError, where: str) -> RequestValidationError:
     def safe(e: dict) -> dict:
-        # A body that is not UTF-8 comes back as bytes in `input`, which the 422 cannot encode (was a 500).
+        # A body that is not UTF-8 comes back as bytes in `input`, which the 422's JSON cannot hold.
         if isinstance(e.get("input"), bytes):
             e = {**e, "input": e["input"][:200].decode("utf-8", "replace")}
         return {**e, "loc": (where, *e["loc"])}
