@@ -25,7 +25,7 @@ from pathlib import PurePath
 
 import numpy as np
 
-from grabadora.adapters.events_table import MAX_TRANSACTION_ITEMS, EventsTable
+from grabadora.adapters.events_table import EventsTable
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
@@ -84,19 +84,18 @@ class EventLog:
         self.commit_segments([(segment, items)])
 
     def commit_segments(self, batches: list[tuple[int | None, list[tuple[str, dict]]]]) -> None:
-        """Commit several segments' events, whole segments per transaction while they fit in
-        one (a segment is never split across two unless it alone exceeds the limit)."""
-        group: list[JobEvent] = []
-        group_segments: list[int | None] = []
+        """Commit several segments' events at the next free seqs; the table packs each segment
+        into one item and keeps a segment whole within one transaction."""
+        events: list[JobEvent] = []
+        labels: list[int | None] = []
         for segment, items in batches:
-            if group and len(group) + len(items) > MAX_TRANSACTION_ITEMS:
-                self._append(group, group_segments)
-                group, group_segments = [], []
-            seq = self.next_seq + len(group)
-            group += [JobEvent(job_id=self._job.job_id, seq=seq + i, type=kind, data=data) for i, (kind, data) in enumerate(items)]
-            group_segments += [segment] * len(items)
-        if group:
-            self._append(group, group_segments)
+            events += [
+                JobEvent(job_id=self._job.job_id, seq=self.next_seq + len(events) + i, type=kind, data=data)
+                for i, (kind, data) in enumerate(items)
+            ]
+            labels += [segment] * len(items)
+        if events:
+            self._append(events, labels)
 
     def _append(self, events: list[JobEvent], segments: list[int | None]) -> None:
         self._ports.events.append(events, segments=segments)

@@ -230,7 +230,7 @@ def test_deleting_removes_every_stored_piece(client: GrabadoraClient, worker, au
         }
 
     before = stored()
-    assert before["audio"] == 1 and before["transcript"] == 1 and before["events"] > 5 and before["item"] == 1
+    assert before["audio"] == 1 and before["transcript"] == 1 and before["events"] >= 2 and before["item"] == 1  # packed: a segment an item, then the end
     # When it is deleted
     client.delete_transcript(job_id)
     # Then nothing of it is left, and it is a 404 from then on
