@@ -1,4 +1,5 @@
-"""Api: API Gateway REST API → the API Lambda (Mangum); throttling; a usage plan and keys for integrators."""
+"""Api: API Gateway REST API → the API Lambda (Mangum), and `/v1` → the stream function with response
+streaming; throttling and a WAF rate rule on the stage."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ BINARY_MEDIA_TYPES = ["multipart/form-data", "application/octet-stream", "audio/
 
 
 class Api(Construct):
-    def __init__(self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str]) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str],
+        openai_function: lambda_.IFunction,
+    ) -> None:
         super().__init__(scope, id)
         self.function = shared.function(
             self,
@@ -82,21 +86,18 @@ class Api(Construct):
         # Everything the SPA calls: the app checks the bearer token itself.
         api.root.add_method("ANY", integration)
         api.root.add_resource("{proxy+}").add_method("ANY", integration)
-        # The integrators' surface: an API key (usage plan) on top of the app's own auth.
-        v1 = api.root.add_resource("v1")
-        v1.add_method("ANY", integration, api_key_required=True)
-        v1.add_resource("{proxy+}").add_method("ANY", integration, api_key_required=True)
-
-        self.usage_plan = api.add_usage_plan(
-            "IntegratorsPlan",
-            name="grabadora-integrators",
-            description="Integrators calling /v1/* with an API key",
-            throttle=apigw.ThrottleSettings(rate_limit=10, burst_limit=20),
-            quota=apigw.QuotaSettings(limit=100_000, period=apigw.Period.MONTH),
-            api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=api.deployment_stage)],
+        # /v1 (OpenAI-compatible) holds its response open while the worker transcribes, longer than
+        # API Gateway's 29 s and than a Mangum (buffered) Lambda can: it goes to the stream
+        # function (uvicorn under the Lambda Web Adapter) with response streaming, whose
+        # integration may last 15 minutes. No API Gateway key: OpenAI's SDKs send only
+        # `Authorization: Bearer <key>`, which the app checks itself (a Grabadora API key).
+        openai = apigw.LambdaIntegration(
+            openai_function, proxy=True, response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=cdk.Duration.minutes(15), scope_permission_to_method=False,
         )
-        self.integrator_key = api.add_api_key("IntegratorKey", description="First integrator key; add more per integrator")
-        self.usage_plan.add_api_key(self.integrator_key)
+        v1 = api.root.add_resource("v1")
+        v1.add_method("ANY", openai)
+        v1.add_resource("{proxy+}").add_method("ANY", openai)
 
         # A rate rule per client IP on the stage (the raw execute-api URL is public too, beside
         # CloudFront): a flood from one address is blocked before it reaches the Lambda.
@@ -130,7 +131,7 @@ class Api(Construct):
                 "AwsSolutions-APIG2": "Requests are validated by the app (FastAPI/pydantic), which answers 422 with the field at fault.",
                 **({} if config.api_waf_rate_limit else {
                     "AwsSolutions-APIG3": "WAF turned off (-c apiWafRateLimit=0); the stage is throttled and CloudFront fronts it."}),
-                "AwsSolutions-APIG4": "Authorization is the app's bearer JWT (ARCHITECTURE 3); /v1/* also needs an API key.",
+                "AwsSolutions-APIG4": "Authorization is the app's: a bearer JWT (ARCHITECTURE 3), or on /v1/* a Grabadora API key as the bearer.",
                 "AwsSolutions-COG4": "Users are the app's own accounts (JWT), not a Cognito user pool.",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]":
                 "The account-level API Gateway CloudWatch role uses AWS's managed push-to-logs policy.",

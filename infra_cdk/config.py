@@ -71,6 +71,11 @@ class DeployConfig:
     stream_reserved_concurrency: int = 20
     # Requests one client IP may make to the API stage in 5 minutes before WAF blocks it (0: no web ACL).
     api_waf_rate_limit: int = 2000
+    # The same per viewer IP on the CloudFront distribution (everything: app, API, streams, /v1),
+    # made in this stack when it is deployed in us-east-1 (0: none); or an existing CLOUDFRONT
+    # web ACL's ARN (created in us-east-1) for a stack deployed elsewhere.
+    edge_waf_rate_limit: int = 2000
+    edge_web_acl_arn: str | None = None
     # Business-metric alarms (grabadora/metrics.py): first words slower than this at p90 over two
     # 5-minute periods; this many jobs ended failed within 15 minutes.
     first_word_alarm_seconds: float = 10.0
@@ -112,6 +117,8 @@ class DeployConfig:
             streams_per_user=int(ctx("streamsPerUser", 5)),
             stream_reserved_concurrency=int(ctx("streamConcurrency", 20)),
             api_waf_rate_limit=int(ctx("apiWafRateLimit", 2000)),
+            edge_waf_rate_limit=int(ctx("edgeWafRateLimit", 2000)),
+            edge_web_acl_arn=ctx("edgeWebAclArn", None),
             first_word_alarm_seconds=float(ctx("firstWordAlarmSeconds", 10.0)),
             failed_jobs_alarm_count=int(ctx("failedJobsAlarmCount", 5)),
             speakers=str(ctx("speakers", False)).lower() in ("1", "true", "yes"),

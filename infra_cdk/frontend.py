@@ -7,21 +7,45 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra_cdk.api import Api
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.nag import ANY_RESOURCE, LAMBDA_BASIC, S3_READ_ACTIONS, s3_grant_findings, suppress
-from infra_cdk.stream import Stream
+from infra_cdk.stream import OPENAI_MAX_FILE_MB, OPENAI_READ_TIMEOUT_SECONDS, Stream
 
 # Paths the API Lambda answers. POST /transcribe is the exact path; GET /transcribe/{job_id}
 # (the SSE stream, live sessions' too) is `/transcribe/*`, which goes to the relay's Function URL.
 # `/live` and `/live/*` are the live-session routes (POST /live, /live/{id}/audio, /live/{id}/stop);
 # the SPA's own screen is /grabar, so nothing of the app is shadowed. `/shared/*` is the public
 # read of a share link (GET /shared/{token}); the app's page for it is /compartido/<token>.
-API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/v1/*", "/shared/*"]
+API_PATHS = ["/auth/*", "/uploads*", "/transcribe", "/transcripts*", "/me*", "/live", "/live/*", "/healthz", "/docs", "/openapi.json", "/shared/*"]
 STREAM_PATHS = ["/transcribe/*"]
+# OpenAI-compatible routes: API Gateway too (its `/v1` resource streams from the stream function),
+# with a longer origin read timeout and a size check at the edge.
+OPENAI_PATHS = ["/v1/*"]
+
+# A body over what a Lambda invocation can carry would fail between API Gateway and the function,
+# not in the app: refuse it here in OpenAI's error shape. 64 KiB of slack for the form's other
+# fields, as the app's own check (functions/common/openai_routes.py) allows.
+OPENAI_MAX_BODY_BYTES = OPENAI_MAX_FILE_MB * 1024 * 1024 + 64 * 1024
+OPENAI_SIZE_CHECK = """function handler(event) {
+  var request = event.request;
+  var length = request.headers['content-length'];
+  if (length && parseInt(length.value, 10) > %(limit)d) {
+    return {
+      statusCode: 413,
+      statusDescription: 'Payload Too Large',
+      headers: { 'content-type': { value: 'application/json' } },
+      body: { encoding: 'text', data: JSON.stringify({ error: {
+        message: 'file: over the %(mb)d MB limit of /v1 on this deployment; larger files go through POST /uploads and POST /transcribe',
+        type: 'invalid_request_error', param: 'file', code: null } }) }
+    };
+  }
+  return request;
+}""" % {"limit": OPENAI_MAX_BODY_BYTES, "mb": OPENAI_MAX_FILE_MB}
 
 # SPA fallback on the S3 behaviour only: a path without a file extension is an app route, so it
 # gets index.html. (Error-page rewriting would also turn the API's own 404s into index.html.)
@@ -101,17 +125,48 @@ class Frontend(Construct):
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
             response_headers_policy=self.headers_policy,
         )
+        # The relay's Function URL takes only requests CloudFront signs (origin access control,
+        # SigV4; the URL's auth type is AWS_IAM), so nobody reaches it around the distribution.
+        # Lambda takes no unsigned payload: a POST or PUT through this origin would need the
+        # viewer to send its body's SHA-256 as x-amz-content-sha256, which browsers and OpenAI's
+        # SDKs do not. So this origin serves GETs only (the event streams); /v1's POSTs go
+        # through API Gateway. The signature takes the Authorization header: streams authenticate
+        # with their stream_url token (?token=), as the web app's EventSource does anyway.
         stream_behaviour = cloudfront.BehaviorOptions(
-            origin=origins.FunctionUrlOrigin(stream.url, read_timeout=cdk.Duration.seconds(60), keepalive_timeout=cdk.Duration.seconds(60)),
+            origin=origins.FunctionUrlOrigin.with_origin_access_control(
+                stream.url, read_timeout=cdk.Duration.seconds(60), keepalive_timeout=cdk.Duration.seconds(60)),
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
             allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-            # ?token=, Last-Event-ID and Authorization reach the relay; Host is the Function URL's.
+            # ?token= and Last-Event-ID reach the relay; Host is the Function URL's.
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
             response_headers_policy=self.headers_policy,
         )
+        openai_size_check = cloudfront.Function(
+            self,
+            "OpenAiSizeCheck",
+            code=cloudfront.FunctionCode.from_inline(OPENAI_SIZE_CHECK),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            comment=f"/v1: refuse bodies over {OPENAI_MAX_FILE_MB} MB of audio with 413 in OpenAI's error shape",
+        )
+        openai_behaviour = cloudfront.BehaviorOptions(
+            # The app answers its own timeout (with the job id) before this one, and a streamed
+            # answer sends a comment line every few seconds, so CloudFront never cuts it short.
+            origin=origins.RestApiOrigin(
+                api.rest_api, read_timeout=cdk.Duration.seconds(OPENAI_READ_TIMEOUT_SECONDS), keepalive_timeout=cdk.Duration.seconds(60)),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.headers_policy,
+            function_associations=[
+                cloudfront.FunctionAssociation(function=openai_size_check, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)
+            ],
+        )
         behaviours = {path: api_behaviour for path in API_PATHS}
         behaviours.update({path: stream_behaviour for path in STREAM_PATHS})
+        behaviours.update({path: openai_behaviour for path in OPENAI_PATHS})
+        self.web_acl_id = self._edge_web_acl(config)
 
         self.distribution = cloudfront.Distribution(
             self,
@@ -133,12 +188,14 @@ class Frontend(Construct):
             enable_logging=True,
             log_bucket=data.logs_bucket,
             log_file_prefix="cloudfront/",
+            web_acl_id=self.web_acl_id,
         )
         suppress(
             self.distribution,
             {
                 "AwsSolutions-CFR1": "No geo restriction: the service is for any country.",
-                "AwsSolutions-CFR2": "WAF is optional (cost); docs/deploy.md shows how to attach a web ACL.",
+                **({} if self.web_acl_id else {
+                    "AwsSolutions-CFR2": "Edge WAF turned off (-c edgeWafRateLimit=0): the API stage keeps its regional web ACL."}),
                 "AwsSolutions-CFR4": "The default *.cloudfront.net certificate; with a custom domain set a TLSv1.2_2021 minimum.",
             },
         )
@@ -175,3 +232,36 @@ class Frontend(Construct):
             cdk.Annotations.of(self).add_info(
                 f"{config.frontend_dist_dir} not built: the SPA is not deployed (npm run build in frontend/, then cdk deploy)."
             )
+
+    def _edge_web_acl(self, config: DeployConfig) -> str | None:
+        """The distribution's web ACL: `edgeWebAclArn` when given, else one made here.
+
+        A CloudFront web ACL must live in us-east-1. Made here it exists only when the stack is
+        deployed there (a CloudFormation condition, so the template stays region-agnostic);
+        elsewhere create one in us-east-1 and pass its ARN (docs/deploy.md, "WAF at the edge").
+        """
+        if config.edge_web_acl_arn:
+            return config.edge_web_acl_arn
+        if not config.edge_waf_rate_limit:
+            return None
+        in_us_east_1 = cdk.CfnCondition(self, "InUsEast1", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, "us-east-1"))
+        self.edge_web_acl = wafv2.CfnWebACL(
+            self,
+            "EdgeWebAcl",
+            scope="CLOUDFRONT",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name="grabadora-edge", sampled_requests_enabled=True),
+            rules=[wafv2.CfnWebACL.RuleProperty(
+                name="RatePerIp",
+                priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                # At the edge the source address is the viewer's own.
+                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=config.edge_waf_rate_limit, aggregate_key_type="IP")),
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name="grabadora-edge-rate", sampled_requests_enabled=True),
+            )],
+        )
+        self.edge_web_acl.cfn_options.condition = in_us_east_1
+        return cdk.Fn.condition_if(in_us_east_1.logical_id, self.edge_web_acl.attr_arn, cdk.Aws.NO_VALUE).to_string()

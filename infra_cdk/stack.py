@@ -45,13 +45,17 @@ class GrabadoraStack(cdk.Stack):
         # reads (and GetSecretValue on exactly those); the worker gets neither key.
         lambda_environment = environment
 
-        self.api = Api(self, "Api", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
         self.stream = Stream(self, "Stream", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
+        self.api = Api(self, "Api", data=self.data, shared=self.shared, config=config, environment=lambda_environment,
+                       openai_function=self.stream.function)
         self.exporter = Exporter(self, "Exporter", data=self.data, shared=self.shared, config=config, environment=lambda_environment)
         self.shared.read_secrets(self.api.function, jwt=True, fernet=True)  # tokens; integration secrets
         self.shared.read_secrets(self.stream.function, jwt=True)  # checks stream tokens
         self.shared.read_secrets(self.exporter.function, fernet=True)  # decrypts integration secrets
         self.worker = Worker(self, "Worker", data=self.data, shared=self.shared, config=config, environment=environment)
+        # Both enqueue jobs (the API; the stream function for /v1): both may start a sleeping worker.
+        self.worker.allow_nudge(self.api.function)
+        self.worker.allow_nudge(self.stream.function)
         self.realtime = Realtime(self, "Realtime", publisher=self.worker.task_definition.task_role)
         self.frontend = Frontend(self, "Frontend", data=self.data, api=self.api, stream=self.stream, config=config)
         self.monitoring = Monitoring(
@@ -65,9 +69,8 @@ class GrabadoraStack(cdk.Stack):
         )
 
         cdk.CfnOutput(self, "Url", value=f"https://{self.frontend.distribution.distribution_domain_name}", description="The app (SPA, API, stream)")
-        cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="API Gateway stage URL (integrators: /v1/* with x-api-key)")
-        cdk.CfnOutput(self, "StreamUrl", value=self.stream.url.url, description="SSE relay Function URL")
-        cdk.CfnOutput(self, "IntegratorKeyId", value=self.api.integrator_key.key_id, description="aws apigateway get-api-key --include-value --api-key <id>")
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="API Gateway stage URL (behind CloudFront's Url; WAF rate rule)")
+        cdk.CfnOutput(self, "StreamUrl", value=self.stream.url.url, description="SSE relay Function URL (AWS_IAM: only CloudFront may call it)")
         cdk.CfnOutput(self, "IntegratorRoleArn", value=self.realtime.integrator_role.role_arn)
         cdk.CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
         cdk.CfnOutput(self, "ClusterName", value=self.worker.cluster.cluster_name)

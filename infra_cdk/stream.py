@@ -1,4 +1,5 @@
-"""Stream: the SSE relay (uvicorn) under the Lambda Web Adapter, behind a response-streaming Function URL."""
+"""Stream: the SSE relay (uvicorn) under the Lambda Web Adapter, behind a response-streaming Function URL
+that only CloudFront may call; the same function serves `/v1` through API Gateway's response streaming."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from constructs import Construct
 from infra_cdk.common import Shared
 from infra_cdk.config import DeployConfig, lwa_layer_arn
 from infra_cdk.data import Data
+from infra_cdk.nag import S3_READ_ACTIONS, s3_grant_findings, suppress
 
 PORT = "8080"
+
+# /v1 (OpenAI-compatible) on AWS, docs/deploy.md "/v1 on AWS". It reaches this function through
+# API Gateway (a Lambda invocation takes at most 6 MB, and a multipart body travels base64, 4/3 of
+# its size): 4 MB of audio fits with its form and the event around it. CloudFront waits at most
+# 120 s for a first byte (its default quota), so a request that waits for the whole transcript
+# answers the app's own 504 with the job id at 100 s rather than CloudFront's bare one.
+OPENAI_MAX_FILE_MB = 4
+OPENAI_READ_TIMEOUT_SECONDS = 120
+OPENAI_WAIT_SECONDS = 100
 
 
 class Stream(Construct):
@@ -44,6 +55,8 @@ class Stream(Construct):
                 "GRABADORA_STREAM_MAX_SECONDS": str(config.stream_max_seconds),
                 "GRABADORA_STREAM_RETRY_MS": "500",
                 "GRABADORA_STREAMS_PER_USER": str(config.streams_per_user),
+                "GRABADORA_OPENAI_MAX_FILE_MB": str(OPENAI_MAX_FILE_MB),
+                "GRABADORA_OPENAI_WAIT_SECONDS": str(OPENAI_WAIT_SECONDS),
             },
             # The hard stop behind GRABADORA_STREAM_MAX_SECONDS.
             timeout=cdk.Duration.minutes(15),
@@ -58,9 +71,22 @@ class Stream(Construct):
         # The user-state table: GetItem for the token's session (a signed-out or deleted account's
         # stream token is refused); Put/Update for the per-user stream leases (grabadora/adapters/stream_slots.py).
         data.user_state.grant(self.function, "dynamodb:GetItem", *(["dynamodb:PutItem", "dynamodb:UpdateItem"] if config.streams_per_user else []))
+        # /v1: an OpenAI-style request becomes an ordinary job (API key lookup, quota and turns
+        # in the user-state table; the audio under audio/; the item; the jobs queue), and its
+        # answer is read back from the transcript JSON under transcripts/.
+        fn = self.function
+        data.transcripts.grant_read_write_data(fn)
+        data.user_state.grant_read_write_data(fn)
+        data.bucket.grant_put(fn, "audio/*")
+        data.bucket.grant_read(fn, "transcripts/*")
+        data.jobs.grant_send_messages(fn)
+        suppress(fn, s3_grant_findings(data.bucket, ["audio/*", "transcripts/*"], [*S3_READ_ACTIONS, "s3:Abort*"],
+                                       "/v1 stores any user's upload under audio/{user}/ and reads transcripts/{user}/; the app scopes keys per user."))
 
-        # Auth is the app's (bearer or per-job stream token), so the URL itself is public.
+        # Only CloudFront may call the URL: AWS_IAM, and the distribution signs each request with
+        # origin access control (infra_cdk/frontend.py). The app's own auth (a bearer or the
+        # job's stream token) still decides who sees which job.
         self.url = self.function.add_function_url(
-            auth_type=lambda_.FunctionUrlAuthType.NONE,
+            auth_type=lambda_.FunctionUrlAuthType.AWS_IAM,
             invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
         )

@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -26,6 +27,7 @@ METRICS_NAMESPACE = "Grabadora"
 class Worker(Construct):
     def __init__(self, scope: Construct, id: str, *, data: Data, shared: Shared, config: DeployConfig, environment: dict[str, str]) -> None:
         super().__init__(scope, id)
+        self._min_tasks = config.worker_min_tasks
         # Public subnets, no NAT gateway (about 32 USD a month each): instances take public IPs,
         # accept no inbound traffic, and reach S3/DynamoDB through free gateway endpoints.
         self.vpc = ec2.Vpc(
@@ -149,7 +151,7 @@ class Worker(Construct):
             period=minute,
         )
         low = config.worker_min_tasks
-        scaling = self.service.auto_scale_task_count(min_capacity=low, max_capacity=config.worker_max_tasks)
+        self.scaling = scaling = self.service.auto_scale_task_count(min_capacity=low, max_capacity=config.worker_max_tasks)
         scaling.scale_on_metric(
             "QueueDepth",
             metric=self.queue_depth,
@@ -211,3 +213,29 @@ class Worker(Construct):
                 "AwsSolutions-ECS2": "Environment variables carry only resource names and tuning; the worker needs no secret.",
             },
         )
+
+    def allow_nudge(self, fn: lambda_.Function) -> None:
+        """Let `fn` start this service when it enqueues work onto it at zero tasks.
+
+        The SQS metrics behind the queue-depth alarm arrive a minute or more late, so the API does
+        not wait for them (grabadora/adapters/worker_service.py): UpdateService for a task now,
+        and the scalable target's minimum held at one, released by a scheduled action, so the
+        alarm's scale-in step cannot undo it before the metrics show the job.
+        """
+        fn.add_environment("GRABADORA_WORKER_CLUSTER", self.cluster.cluster_name)
+        fn.add_environment("GRABADORA_WORKER_SERVICE", self.service.service_name)
+        fn.add_environment("GRABADORA_WORKER_MIN_TASKS", str(self._min_tasks))
+        fn.add_to_role_policy(iam.PolicyStatement(
+            sid="WorkerNudgeService", actions=["ecs:DescribeServices", "ecs:UpdateService"], resources=[self.service.service_arn],
+        ))
+        # Application Auto Scaling names a target by a generated id: scoped instead by its
+        # condition keys to ECS services' desired counts.
+        fn.add_to_role_policy(iam.PolicyStatement(
+            sid="WorkerNudgeScaling",
+            actions=["application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScheduledAction"],
+            resources=["*"],
+            conditions={"StringEquals": {
+                "application-autoscaling:service-namespace": "ecs",
+                "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount",
+            }},
+        ))

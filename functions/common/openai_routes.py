@@ -6,7 +6,8 @@ Existing tools that speak OpenAI's audio API work unchanged: point them at
 streams OpenAI's `transcript.text.delta` / `transcript.text.done` events as words arrive.
 
 It lives with the SSE relay because both hold a response open while the worker runs: on AWS
-that is the Function URL with response streaming (up to 15 minutes), not API Gateway's 29 s.
+that is the stream function, reached through API Gateway's response streaming (up to 15
+minutes, not the buffered 29 s), with a 4 MB file limit (docs/deploy.md, "/v1 on AWS").
 
 Mapping of OpenAI's fields:
 - `model`: `whisper-1` (or anything else) runs the deployment's model with the balanced
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import to_thread
@@ -115,7 +117,10 @@ async def _handle(request: Request, task: str) -> Response:
     except GrabadoraError as e:
         return _from_grabadora(e).response()
     if stream:
-        return StreamingResponse(_stream(job["job_id"]), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            with_heartbeats(_stream(job["job_id"]), get_settings().heartbeat_seconds),
+            media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
+        )
     try:
         failure = await _wait(job["job_id"])
         if failure:
@@ -196,7 +201,9 @@ async def _wait(job_id: str) -> str | None:
         return await asyncio.wait_for(until_end(), timeout=get_settings().openai_wait_seconds)
     except TimeoutError:
         raise OpenAIError(
-            504, f"still transcribing after {get_settings().openai_wait_seconds} s; it will be in the library as {job_id}",
+            504,
+            f"still transcribing after {get_settings().openai_wait_seconds} s; it will be in the library as {job_id} "
+            "(with stream=true the answer waits for the words as they come)",
             kind="server_error",
         ) from None
 
@@ -208,6 +215,34 @@ async def _stream(job_id: str):  # noqa: ANN202 - an async generator of SSE line
         if chunk := _sse_for(event, text):
             yield chunk
     yield "data: [DONE]\n\n"
+
+
+HEARTBEAT = ": keep-alive\n\n"
+
+
+async def with_heartbeats(chunks: AsyncIterator[str], every: float) -> AsyncIterator[str]:
+    """`chunks`, with an SSE comment line whenever `every` seconds pass without one.
+
+    A job waiting for a worker (minutes when the GPU service starts from zero) sends nothing,
+    and proxies cut a silent response: CloudFront after its origin read timeout, API Gateway
+    after its idle timeout. SSE clients, OpenAI's SDKs included, skip comment lines.
+    """
+    iterator = chunks.__aiter__()
+    pending = asyncio.ensure_future(iterator.__anext__())
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield HEARTBEAT
+                continue
+            try:
+                chunk = pending.result()
+            except StopAsyncIteration:
+                return
+            yield chunk
+            pending = asyncio.ensure_future(iterator.__anext__())
+    finally:
+        pending.cancel()
 
 
 def _sse_for(event: JobEvent, text: list[str]) -> str | None:

@@ -90,10 +90,11 @@ def test_the_relay_has_reserved_concurrency_and_ends_streams_before_lambda_does(
     assert int(env["GRABADORA_STREAM_MAX_SECONDS"]) == 840 < props["Timeout"] == 900
     assert int(env["GRABADORA_STREAM_RETRY_MS"]) > 0
     assert int(env["GRABADORA_STREAMS_PER_USER"]) == 5
-    # The per-user stream leases live in the user-state table: get, put, update there, nothing more
+    # The per-user stream leases live in the user-state table: get, put, update there (the rest
+    # of its read/write grant is /v1's: API keys, quota and turns, tests/infrastructure/test_edge_access.py)
     user_state = synth.logical_id(synth.stack.data.user_state)
     leases = [s for s in _statements(synth, synth.stack.stream.function.role) if user_state in json.dumps(s["Resource"])]
-    assert leases and {a for s in leases for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
+    assert leases and {a for s in leases for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} >= {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 

@@ -228,6 +228,8 @@ def resolve_environment(function: Function, deploy_secrets: dict[str, str]) -> d
             resolved[name] = REGION
         elif name.startswith("GRABADORA_") and field in Settings.model_fields and {"Ref", "Fn::GetAtt"} & set(value):
             resolved[name] = str(Settings.model_fields[field].default)  # what the emulator provisions
+        elif name in ("GRABADORA_WORKER_CLUSTER", "GRABADORA_WORKER_SERVICE"):
+            continue  # no ECS service here: without its name the worker nudge is off, as locally
         else:
             raise AssertionError(f"{function.logical_id}: no local stand-in for {name}={value!r}")
     return resolved

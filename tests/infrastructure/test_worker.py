@@ -166,3 +166,28 @@ def test_speakers_in_the_worker_image_is_a_context_switch() -> None:
     assert not DeployConfig.from_context(cdk.App()).speakers
     assert DeployConfig.from_context(cdk.App(context={"speakers": "true"})).speakers
     assert DeployConfig.from_context(cdk.App(context={"speakers": True})).speakers
+
+
+def test_the_api_and_the_v1_function_may_start_the_sleeping_worker_service(synth, template) -> None:
+    worker = synth.stack.worker
+    service = synth.logical_id(worker.service)
+    for fn in (synth.stack.api.function, synth.stack.stream.function):
+        env = synth.json["Resources"][synth.logical_id(fn)]["Properties"]["Environment"]["Variables"]
+        # Where the service is, and the minimum its scaling target goes back to after the hold
+        assert env["GRABADORA_WORKER_CLUSTER"] == {"Ref": synth.logical_id(worker.cluster)}
+        assert env["GRABADORA_WORKER_SERVICE"] == {"Fn::GetAtt": [service, "Name"]}
+        assert env["GRABADORA_WORKER_MIN_TASKS"] == "0"
+        statements = [s for p in synth.resources("AWS::IAM::Policy").values()
+                      if {"Ref": synth.logical_id(fn.role)} in p["Properties"]["Roles"]
+                      for s in p["Properties"]["PolicyDocument"]["Statement"]]
+        ecs = next(s for s in statements if s.get("Sid") == "WorkerNudgeService")
+        # This service only: no other service's count can be changed
+        assert sorted(ecs["Action"]) == ["ecs:DescribeServices", "ecs:UpdateService"] and ecs["Resource"] == {"Ref": service}
+        scaling = next(s for s in statements if s.get("Sid") == "WorkerNudgeScaling")
+        assert sorted(scaling["Action"]) == ["application-autoscaling:PutScheduledAction", "application-autoscaling:RegisterScalableTarget"]
+        assert scaling["Condition"] == {"StringEquals": {
+            "application-autoscaling:service-namespace": "ecs",
+            "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount",
+        }}
+    # The worker itself never needs it: it runs when there is work
+    assert not synth.role_actions(worker.task_definition.task_role) & {"ecs:UpdateService", "application-autoscaling:RegisterScalableTarget"}
