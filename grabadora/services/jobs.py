@@ -27,6 +27,7 @@ from grabadora.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
+from grabadora.formats import search_text
 from grabadora.ids import new_id
 from grabadora.models import DEFAULT_LANGUAGES, JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
 from grabadora.services import quota, turns
@@ -209,12 +210,14 @@ def _register_and_enqueue(
     if reserve_seconds is not None:
         quota.reserve(ports.user_state, ports.transcripts, settings, user_id, job_id, reserve_seconds, turn=_turns_on(settings))
     now = utc_now()
+    title = options.title or PurePath(audio_key).stem
     item = TranscriptItem(
         user_id=user_id,
         transcript_id=job_id,
         status=JobStatus.QUEUED,
-        title=options.title or PurePath(audio_key).stem,
+        title=title,
         tags=options.tags,
+        search_text=search_text(title, options.tags, ""),  # found by title and tags from the start
         language=options.language,
         quality_profile=options.profile,
         options=options.model_dump(mode="json"),

@@ -59,9 +59,9 @@ def list_transcripts(
     """`{items, next_cursor}`: the caller's transcripts, newest first, matching every search term."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
-    items, next_cursor = ports.transcripts.list_page(
-        user_id, terms=fold(search or "").split()[:10], status=status, limit=limit, cursor=cursor
-    )
+    # "#reunión" is how people write a tag; tags are stored without the mark.
+    terms = [t for t in (word.lstrip("#") for word in fold(search or "").split()) if t][:10]
+    items, next_cursor = ports.transcripts.list_page(user_id, terms=terms, status=status, limit=limit, cursor=cursor)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -172,6 +172,8 @@ def _edit(
             text = _document(ports, item)["text"]
         edit["search_text"] = search_text(edit.get("title", item.title), edit.get("tags", item.tags), text)
         edit["preview"] = preview(text)
+    elif "title" in edit or "tags" in edit:  # no text yet (running) or ever (failed): title and tags
+        edit["search_text"] = search_text(edit.get("title", item.title), edit.get("tags", item.tags), "")
     return edit
 
 

@@ -24,6 +24,7 @@ from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
 from grabadora.adapters.worker_service import NoWorkerNudge, WorkerNudge
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
+from grabadora.formats import search_text
 from grabadora.ids import new_id
 from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
 from grabadora.services import quota, turns
@@ -78,12 +79,14 @@ def start_session(
     now = utc_now()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     audio_key = recording_key(user_id, live_id)
+    title = options.title or f"Grabación {started} UTC"
     item = TranscriptItem(
         user_id=user_id,
         transcript_id=live_id,
         status=JobStatus.LIVE,
-        title=options.title or f"Grabación {started} UTC",
+        title=title,
         tags=options.tags,
+        search_text=search_text(title, options.tags, ""),
         language=options.language,
         quality_profile=options.profile,
         options=options.model_dump(mode="json"),

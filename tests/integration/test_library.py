@@ -238,3 +238,21 @@ def test_deleting_removes_every_stored_piece(client: GrabadoraClient, worker, au
     with pytest.raises(ApiError) as caught:
         client.get_transcript(job_id)
     assert caught.value.status == 404
+
+
+def test_a_failed_job_is_found_by_its_title_and_tags_before_and_after_a_rename(
+    client: GrabadoraClient, worker, tmp_path
+) -> None:
+    # Given a job that fails (a text file named .mp3), submitted with a title and a tag
+    fake = tmp_path / "acta.mp3"
+    fake.write_text("this is not audio at all\n" * 20)
+    job = client.transcribe_file(str(fake), title="Reunión de vecinos", tags="comunidad")
+    drain(worker)
+    assert client.get_transcript(job["job_id"])["status"] == "failed"
+    # Then search finds it by its title (accents folded) and by its tag, as it finds finished ones
+    for query in ("reunion vecinos", "comunidad", "#comunidad"):
+        assert [t["id"] for t in client.list_transcripts(search=query)["items"]] == [job["job_id"]], query
+    # And after a rename, by the new title only
+    client.update_transcript(job["job_id"], title="Asamblea de marzo")
+    assert [t["id"] for t in client.list_transcripts(search="asamblea")["items"]] == [job["job_id"]]
+    assert client.list_transcripts(search="vecinos")["items"] == []
