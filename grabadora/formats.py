@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from grabadora.languages import LANGUAGE_NAMES, language_name
 from grabadora.models import TranscriptItem
 
 FORMATS = ("txt", "md", "srt", "vtt", "json")
@@ -222,16 +223,38 @@ def plain_text(document: dict[str, Any]) -> str:
     return "\n\n".join(f"{p.speaker}: {p.text}" if p.speaker else p.text for p in _paragraphs(document))
 
 
+# Markdown's headings speak the transcript's language: Spanish for Spanish, English otherwise.
+_MD_LABELS = {
+    "es": {"title": "Transcripción", "date": "Fecha", "language": "Idioma", "duration": "Duración",
+           "tags": "Etiquetas", "unknown": "desconocido"},
+    "en": {"title": "Transcript", "date": "Date", "language": "Language", "duration": "Duration",
+           "tags": "Tags", "unknown": "unknown"},
+}
+_SPANISH_LANGUAGE_NAMES = {
+    "es": "español", "en": "inglés", "ca": "catalán", "gl": "gallego", "eu": "euskera", "pt": "portugués",
+    "fr": "francés", "it": "italiano", "de": "alemán", "nl": "neerlandés", "ru": "ruso", "zh": "chino",
+    "ja": "japonés", "ar": "árabe",
+}
+
+
 def markdown(document: dict[str, Any], meta: TranscriptItem) -> str:
     """A Markdown document: title, a metadata list, then timestamped paragraphs."""
-    title = " ".join((meta.title or "").split()) or "Transcript"
+    code = meta.language or document.get("language")
+    labels = _MD_LABELS["es" if code == "es" else "en"]
+    if code is None:
+        language = labels["unknown"]
+    elif code == "es":
+        language = _SPANISH_LANGUAGE_NAMES.get(code, code)
+    else:
+        language = language_name(code).capitalize() if code in LANGUAGE_NAMES else code
+    title = " ".join((meta.title or "").split()) or labels["title"]
     details = [
-        f"- **Date:** {_date(meta.created_at or document.get('created_at'))}",
-        f"- **Language:** {meta.language or document.get('language') or 'unknown'}",
-        f"- **Duration:** {_duration(float(meta.duration or document.get('duration') or 0))}",
+        f"- **{labels['date']}:** {_date(meta.created_at or document.get('created_at'), labels['unknown'])}",
+        f"- **{labels['language']}:** {language}",
+        f"- **{labels['duration']}:** {_duration(float(meta.duration or document.get('duration') or 0))}",
     ]
     if meta.tags:
-        details.append(f"- **Tags:** {', '.join(meta.tags)}")
+        details.append(f"- **{labels['tags']}:** {', '.join(meta.tags)}")
     paragraphs = [
         f"**[{_clock(round(p.t0 * 1000)).split('.')[0]}]** " + (f"**{p.speaker}:** " if p.speaker else "") + p.text
         for p in _paragraphs(document)
@@ -239,11 +262,11 @@ def markdown(document: dict[str, Any], meta: TranscriptItem) -> str:
     return "\n\n".join([f"# {title}", "\n".join(details), *paragraphs]) + "\n"
 
 
-def _date(value: str | None) -> str:
+def _date(value: str | None, unknown: str = "unknown") -> str:
     try:
         moment = datetime.fromisoformat(value or "")
     except ValueError:
-        return value or "unknown"
+        return value or unknown
     return moment.replace(tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -50,7 +50,7 @@ def _document(segments: list[dict[str, Any]], *, duration: float | None = None) 
     return transcript.model_dump(mode="json")
 
 
-def _meta(title: str | None = "Entrevista con María", tags: list[str] | None = None) -> TranscriptItem:
+def _meta(title: str | None = "Entrevista con María", tags: list[str] | None = None, language: str = "es") -> TranscriptItem:
     return TranscriptItem(
         user_id="01HZX3USER000000000000000",
         transcript_id="01HZX3TRANSCRIPT0000000000",
@@ -58,7 +58,7 @@ def _meta(title: str | None = "Entrevista con María", tags: list[str] | None = 
         title=title,
         tags=["radio", "entrevista"] if tags is None else tags,
         created_at="2024-05-01T10:15:00.000+00:00",
-        language="es",
+        language=language,
         duration=3725.4,
     )
 
@@ -397,10 +397,11 @@ def test_markdown_has_title_metadata_and_timestamped_paragraphs() -> None:
     text = markdown(document, _meta())
     # Then it has the title, the metadata list and the paragraphs with their start times
     assert text.startswith("# Entrevista con María\n\n")
-    assert "- **Date:** 2024-05-01 10:15 UTC\n" in text
-    assert "- **Language:** es\n" in text
-    assert "- **Duration:** 1:02:05\n" in text
-    assert "- **Tags:** radio, entrevista\n" in text
+    # in the transcript's language (Spanish here)
+    assert "- **Fecha:** 2024-05-01 10:15 UTC\n" in text
+    assert "- **Idioma:** español\n" in text
+    assert "- **Duración:** 1:02:05\n" in text
+    assert "- **Etiquetas:** radio, entrevista\n" in text
     assert "**[00:00:00]** Hola.\n\n**[00:01:05]** Una hora después, casi.\n" in text
     assert "**[00:00:01]** **SPEAKER_01:** Gracias" in markdown(_diarized(), _meta())
 
@@ -408,9 +409,16 @@ def test_markdown_has_title_metadata_and_timestamped_paragraphs() -> None:
 def test_markdown_without_title_or_tags() -> None:
     # Given a transcript with no title and no tags
     text = markdown(_interview(), _meta(title=None, tags=[]))
-    # Then it is headed "Transcript" and lists no tags
+    # Then it is headed "Transcripción" and lists no tags
+    assert text.startswith("# Transcripción\n\n")
+    assert "Etiquetas" not in text
+
+
+def test_markdown_of_an_english_transcript_speaks_english() -> None:
+    text = markdown(_interview(), _meta(title=None, language="en"))
     assert text.startswith("# Transcript\n\n")
-    assert "Tags" not in text
+    assert "- **Language:** English\n" in text and "- **Tags:** radio, entrevista\n" in text
+    assert "- **Language:** xx\n" in markdown(_interview(), _meta(language="xx"))
 
 
 def test_json_is_the_document_pretty_printed_with_accents_kept() -> None:
@@ -475,7 +483,7 @@ def test_an_empty_transcript_renders_validly_in_every_format() -> None:
     assert rendered["srt"] == "" and list(srt.parse(rendered["srt"])) == []
     assert rendered["vtt"] == "WEBVTT\n\n" and webvtt.from_string(rendered["vtt"], strict=True).captions == []
     assert rendered["txt"] == ""
-    assert rendered["md"].startswith("# Transcript\n\n") and "**[" not in rendered["md"]
+    assert rendered["md"].startswith("# Transcripción\n\n") and "**[" not in rendered["md"]
     assert json.loads(rendered["json"]) == document
 
 
