@@ -24,6 +24,8 @@ from grabadora.adapters.user_state import SECRET_FIELDS, UserStateTable
 from grabadora.errors import Conflict, GrabadoraError, InvalidInput, ServiceUnavailable
 from grabadora.formats import Rendered, apply_corrections, apply_speaker_names, fold, preview, render, search_text
 from grabadora.ids import new_id
+from grabadora.integrations import PermanentDeliveryError, TransientDeliveryError
+from grabadora.integrations.netguard import check_url
 from grabadora.models import (
     ExportDelivery,
     ExportDestination,
@@ -286,9 +288,23 @@ def public_integrations(ports: LibraryPorts, user_id: str) -> dict[str, dict[str
     return result
 
 
-def put_integrations(ports: LibraryPorts, user_id: str, changes: dict[str, dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+def put_integrations(
+    ports: LibraryPorts, user_id: str, changes: dict[str, dict[str, Any] | None], *, webhook_allow_private: bool = False
+) -> dict[str, dict[str, Any]]:
     """Merge changes into the stored settings: an omitted field keeps its value, null clears it,
-    and a whole integration set to null is removed."""
+    and a whole integration set to null is removed.
+
+    A webhook URL that can never be delivered to (not http(s), or a private, loopback or
+    reserved address) is refused now, not saved to fail at the first export. A name that does
+    not resolve yet is saved: DNS may catch up; the export then says what went wrong."""
+    url = (changes.get("webhook") or {}).get("url")
+    if url:
+        try:
+            check_url(url, allow_private=webhook_allow_private)
+        except PermanentDeliveryError as e:
+            raise InvalidInput(f"webhook.url: {e}", code="invalid.url.not_deliverable") from None
+        except TransientDeliveryError:
+            pass
     stored = ports.user_state.get_integrations(user_id)
     for name, fields in changes.items():
         if fields is None:

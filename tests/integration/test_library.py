@@ -161,6 +161,18 @@ def test_integration_secrets_are_encrypted_and_never_returned(client: GrabadoraC
     assert response.status_code == 422 and "url" in json.dumps(response.json())
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://169.254.169.254/latest", "https://10.1.2.3/x", "http://localhost/x"])
+def test_a_webhook_to_a_private_address_is_refused_when_saved(client: GrabadoraClient, url: str) -> None:
+    client.set_integrations(webhook={"url": "https://hooks.example.com/ok"})
+    # When a URL the exporter could never deliver to is saved
+    response = client._http.put("me/integrations", json={"webhook": {"url": url}}, headers=client._auth)
+    # Then it is a 422 with a code the web app translates, and the saved URL is unchanged
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid.url.not_deliverable"
+    assert "public addresses" in response.json()["detail"]
+    assert client.integrations()["webhook"]["url"] == "https://hooks.example.com/ok"
+
+
 def test_an_export_needs_a_completed_transcript_and_a_configured_destination(finished, api_url, audio_dir) -> None:
     client, job_id = finished
     # Given no Trello settings / Then a Trello export says what is missing

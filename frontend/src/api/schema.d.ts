@@ -225,7 +225,8 @@ export interface paths {
         get: operations["get_integrations_me_integrations_get"];
         /**
          * Put Integrations
-         * @description Save settings; secrets are stored encrypted and never returned.
+         * @description Save settings; secrets are stored encrypted and never returned. A webhook URL that
+         *     could never be delivered to (a private or loopback address) is a 422.
          */
         put: operations["put_integrations_me_integrations_put"];
         post?: never;

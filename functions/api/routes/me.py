@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
@@ -55,11 +57,14 @@ async def get_integrations(user: CurrentUser, ports: LibraryDep) -> dict:
 
 
 @router.put("/integrations", response_model=IntegrationsOut)
-async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: LibraryDep) -> dict:
-    """Save settings; secrets are stored encrypted and never returned."""
+async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
+    """Save settings; secrets are stored encrypted and never returned. A webhook URL that
+    could never be delivered to (a private or loopback address) is a 422."""
     # exclude_unset keeps "left out" (keep) apart from an explicit null (clear).
     changes = body.model_dump(mode="json", exclude_unset=True)
-    return await run_in_threadpool(library.put_integrations, ports, user.user_id, changes)
+    return await run_in_threadpool(
+        partial(library.put_integrations, webhook_allow_private=settings.webhook_allow_private), ports, user.user_id, changes
+    )
 
 
 @router.get("/usage", response_model=UsageOut)
