@@ -19,8 +19,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, auth.router, me.router, uploads.router, transcribe.router, transcripts.router, shares.router, shares.public_router, live.router):
         app.include_router(router)
-    # OpenAI-compatible /v1/audio/*: behind API Gateway within its integration timeout; the
-    # stream function serves the same routes with response streaming for long files.
+    # OpenAI-compatible /v1/*: served with the rest of the API by `grabadora dev`; on AWS API
+    # Gateway sends /v1 to the stream function instead (response streaming, no 29 s cut).
     app.include_router(openai_routes.router)
     _document_hand_declared_bodies(app)
     return app

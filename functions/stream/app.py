@@ -124,8 +124,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Grabadora stream relay", version="0.1.0")
     install_error_handlers(app)
     app.include_router(router)
-    # The OpenAI-compatible routes also hold a response open while the worker runs; here they
-    # can stream for up to 15 minutes (the API Lambda serves them too, within API Gateway's limits).
-    # On AWS CloudFront sends /v1/* to the API, not here (docs/deploy.md, "/v1 on AWS").
+    # The OpenAI-compatible routes also hold a response open while the worker runs; on AWS they
+    # are served here, through API Gateway's response streaming (up to 15 minutes), not through
+    # the Function URL, which takes only CloudFront-signed GETs (docs/deploy.md, "/v1 on AWS").
     app.include_router(openai_routes.router)
     return app
