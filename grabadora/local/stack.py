@@ -89,6 +89,7 @@ class DevStack:
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
         self._exporter_thread: threading.Thread | None = None
+        self._expiry_thread: threading.Thread | None = None
 
     def launch_emulator(self) -> None:
         """Start the emulator's process, unless an AWS endpoint is configured; returns at once."""
@@ -130,6 +131,14 @@ class DevStack:
         self._exporter_thread = threading.Thread(target=ExporterRunner(self._stop, settings=self.settings).run, name="exporter", daemon=True)
         self._exporter_thread.start()
 
+    def start_expiry(self) -> None:
+        """What DynamoDB's TTL does on AWS: items past their expiry are deleted (local/expiry.py)."""
+        from grabadora.local.expiry import sweep_until
+
+        resources = build_resources(self.settings)
+        self._expiry_thread = threading.Thread(target=sweep_until, args=(self._stop, resources), name="ttl-expiry", daemon=True)
+        self._expiry_thread.start()
+
     def serve(self) -> None:
         """Run until Ctrl-C, then stop the worker and the emulator."""
         # The emulator's process starts first (before this process loads any native library)
@@ -147,6 +156,8 @@ class DevStack:
             if self.with_worker:
                 self.start_worker()
             self.start_exporter()
+            if self.emulator is not None:
+                self.start_expiry()  # a real AWS endpoint (or LocalStack) expires items itself
             settings = self.settings
             config = uvicorn.Config(
                 create_local_app(settings),
