@@ -9,7 +9,9 @@ and shows the confirmed words while the recording goes on. Three ways through it
 - the network to /live/*/audio drops for a few seconds mid-recording: the frames wait in the
   page and go out when it is back, so the transcript has no hole;
 - the page is reloaded mid-recording (some frames not sent yet): Grabar offers the unfinished
-  recording, and "Enviar lo que falta" completes it into the Biblioteca.
+  recording, and "Enviar lo que falta" completes it into the Biblioteca;
+- "Descartar" mid-recording: the session is cancelled on the server (its worker stops and
+  deletes the frames, the transcript item is gone), nothing stays in IndexedDB, Grabar is ready.
 
 Needs Debian's `chromium` (/usr/bin/chromium) and the built app (frontend/dist). Without
 Chromium it fails, unless GRABADORA_SKIP_BROWSER=1 (then it skips).
@@ -112,6 +114,7 @@ class Session:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.live_ids: list[str] = []
+        self.bearer: str | None = None
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(f"{r.method} {r.url}"))
         self.page.on("response", self._on_response)
@@ -119,6 +122,7 @@ class Session:
     def _on_response(self, response) -> None:
         if response.request.method == "POST" and response.url.endswith("/live") and response.status == 201:
             self.live_ids.append(response.json()["live_id"])
+            self.bearer = response.request.headers.get("authorization")
 
     def sign_up(self) -> None:
         from playwright.sync_api import expect
@@ -163,6 +167,28 @@ class Session:
         page.wait_for_function("document.querySelector('audio') && !!document.querySelector('audio').getAttribute('src')")
         expect(page.locator(".transcript .line").first).to_be_visible()
         return " ".join(page.locator(".transcript .line").all_inner_texts())
+
+    def stored_recordings(self) -> dict[str, list]:
+        """What the page keeps in IndexedDB: recordings not yet sent and their frames, per store."""
+        return self.page.evaluate(
+            """() => new Promise((resolve, reject) => {
+              const open = indexedDB.open('grabadora');
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                const db = open.result;
+                const names = [...db.objectStoreNames];
+                const out = {};
+                if (!names.length) { db.close(); resolve(out); return; }
+                const tx = db.transaction(names, 'readonly');
+                for (const name of names) {
+                  const all = tx.objectStore(name).getAll();
+                  all.onsuccess = () => { out[name] = all.result.map((r) => r.key ?? r.id ?? null); };
+                }
+                tx.oncomplete = () => { db.close(); resolve(out); };
+                tx.onerror = () => reject(tx.error);
+              };
+            })"""
+        )
 
     def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -319,4 +345,80 @@ def test_without_live_sessions_the_recording_goes_up_as_a_file(session: Session)
     page.reload()
     expect(page.get_by_role("button", name="Empezar a grabar")).to_be_visible()
     expect(page.get_by_role("region", name="Grabación sin terminar")).to_have_count(0)
+    assert not session.errors, session.errors
+
+
+def _stored_frames(stack, live_id: str) -> int:
+    """How many of the session's audio frames the emulator's live-frames table holds."""
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=stack.aws_endpoint, region_name="us-east-1",
+        aws_access_key_id="grabadora-local", aws_secret_access_key="grabadora-local",
+    )
+    return dynamodb.query(
+        TableName="grabadora-live-frames", KeyConditionExpression="live_id = :id",
+        ExpressionAttributeValues={":id": {"S": live_id}}, Select="COUNT", ConsistentRead=True,
+    )["Count"]
+
+
+def test_discarding_mid_recording_keeps_nothing_anywhere(session: Session, tiny_stack) -> None:
+    import httpx
+    from playwright.sync_api import expect
+
+    page = session.page
+    dialogs: list[str] = []
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", on_dialog)
+    # Given a recording whose first words are confirmed on screen
+    session.start()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=confirmed-words]')?.textContent.trim().length > 0", timeout=20_000
+    )
+    assert len(session.live_ids) == 1 and session.bearer, session.live_ids
+    live_id = session.live_ids[0]
+    assert _stored_frames(tiny_stack, live_id) > 0  # the worker has not finished with them
+    auth = {"Authorization": session.bearer}
+    assert httpx.get(f"{tiny_stack.url}/transcripts/{live_id}", headers=auth).json()["status"] == "live"
+
+    # When the user discards it (and confirms)
+    page.get_by_role("button", name="Descartar").click()
+
+    # Then Grabar is ready for a new recording, with no words and nothing offered to finish
+    expect(page.get_by_role("button", name="Empezar a grabar")).to_be_visible()
+    expect(page.get_by_role("button", name="Pausar")).to_have_count(0)
+    expect(page.get_by_role("button", name="Detener y transcribir")).to_have_count(0)
+    expect(page.get_by_role("timer", name="Tiempo grabado")).to_have_text("0:00")
+    expect(page.get_by_test_id("confirmed-words")).to_have_count(0)
+    expect(page.get_by_role("region", name="Grabación sin terminar")).to_have_count(0)
+    assert dialogs == ["¿Descartar esta grabación? No se podrá recuperar."], dialogs
+    cancels = [r for r in session.requests if r == f"POST {tiny_stack.url}/live/{live_id}/cancel"]
+    assert len(cancels) == 1, session.requests
+    # ...the server keeps no transcript: the session's item is removed (not marked), so it reads 404
+    gone = httpx.get(f"{tiny_stack.url}/transcripts/{live_id}", headers=auth)
+    assert gone.status_code == 404, gone.text
+    listed = httpx.get(f"{tiny_stack.url}/transcripts", headers=auth).json()["items"]
+    assert all(i["id"] != live_id for i in listed), listed
+    # ...its worker noticed and stopped: it deletes the frames, which only the worker may
+    deadline = time.monotonic() + 15
+    while _stored_frames(tiny_stack, live_id) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert _stored_frames(tiny_stack, live_id) == 0, "the worker did not end the cancelled session"
+    # ...and this browser keeps no unsent recording of it
+    stored = session.stored_recordings()
+    assert stored.get("live-sessions") == [] and stored.get("live-frames") == [], stored
+
+    # The Biblioteca has nothing; a reload offers nothing to finish or send
+    page.get_by_role("link", name="Biblioteca").click()
+    expect(page.get_by_text("No hay transcripciones todavía.")).to_be_visible()
+    page.get_by_role("link", name="Grabar").click()
+    page.reload()
+    expect(page.get_by_role("button", name="Empezar a grabar")).to_be_visible()
+    page.wait_for_timeout(1000)  # the page's look at IndexedDB is asynchronous
+    expect(page.get_by_role("region", name="Grabación sin terminar")).to_have_count(0)
+    expect(page.get_by_role("region", name="Grabaciones sin enviar")).to_have_count(0)
     assert not session.errors, session.errors
