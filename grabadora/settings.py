@@ -157,6 +157,16 @@ class Settings(BaseSettings):
     # comma-separated addresses or networks). None by default: the client IP is the connection's.
     forwarded_allow_ips: str = ""
 
+    # The GPU worker's ECS service, which the API and /v1 start at once when they queue work
+    # while it runs no task (grabadora/adapters/worker_service.py). Set by the CDK stack; unset
+    # (the local stack, whose worker always runs): no nudge.
+    worker_cluster: str | None = None
+    worker_service: str | None = None
+    worker_min_tasks: int = Field(0, ge=0)  # the deploy's workerMinTasks, restored when the hold ends
+    worker_nudge_hold_seconds: int = Field(300, ge=60)
+    # After seeing the service busy, skip the DescribeServices call for this long.
+    worker_nudge_recheck_seconds: float = Field(30.0, ge=0)
+
     # On AWS the keys are not in the environment: these name Secrets Manager secrets (ARN or
     # name; a JSON secret's "key" field, or the plain string) read once per container through
     # Powertools' parameters utility (cached `secrets_max_age_seconds`). Unset: the values above.

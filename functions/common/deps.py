@@ -18,7 +18,7 @@ from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import ApiKeysTable, UserStateTable
 from grabadora.adapters.users_table import UsersTable
-from grabadora.adapters.worker_service import WorkerNudge, WorkerServiceConfig, worker_nudge
+from grabadora.adapters.worker_service import WorkerNudge, worker_nudge
 from grabadora.errors import Unauthorized
 from grabadora.services import accounts, api_keys
 from grabadora.services.jobs import Ports
@@ -40,7 +40,7 @@ def get_users() -> UsersTable:
 @lru_cache
 def get_worker_nudge() -> WorkerNudge:
     """The worker service's nudge on AWS (GRABADORA_WORKER_CLUSTER/_SERVICE); none locally."""
-    return worker_nudge(WorkerServiceConfig())
+    return worker_nudge(get_settings())
 
 
 @lru_cache

@@ -23,28 +23,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from grabadora import aws
 from grabadora.adapters._errors import translating
+from grabadora.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NoWorkerNudge", "WorkerNudge", "WorkerService", "WorkerServiceConfig", "worker_nudge"]
-
-
-class WorkerServiceConfig(BaseSettings):
-    """Where the worker service is (`GRABADORA_WORKER_*`, set by the CDK stack); unset: no nudge."""
-
-    model_config = SettingsConfigDict(env_prefix="GRABADORA_WORKER_", extra="ignore")
-
-    cluster: str | None = None
-    service: str | None = None
-    min_tasks: int = Field(0, ge=0)  # the deploy's workerMinTasks, restored when the hold ends
-    nudge_hold_seconds: int = Field(300, ge=60)
-    # After seeing the service busy, skip the DescribeServices call for this long.
-    nudge_recheck_seconds: float = Field(30.0, ge=0)
+__all__ = ["NoWorkerNudge", "WorkerNudge", "WorkerService", "worker_nudge"]
 
 
 class WorkerNudge(Protocol):
@@ -120,11 +105,11 @@ class WorkerService:
         return True
 
 
-def worker_nudge(config: WorkerServiceConfig) -> WorkerNudge:
+def worker_nudge(settings: Settings) -> WorkerNudge:
     """The nudge for this process: the ECS service when one is configured, else none."""
-    if config.cluster and config.service:
+    if settings.worker_cluster and settings.worker_service:
         return WorkerService(
-            config.cluster, config.service, min_tasks=config.min_tasks,
-            hold_seconds=config.nudge_hold_seconds, recheck_seconds=config.nudge_recheck_seconds,
+            settings.worker_cluster, settings.worker_service, min_tasks=settings.worker_min_tasks,
+            hold_seconds=settings.worker_nudge_hold_seconds, recheck_seconds=settings.worker_nudge_recheck_seconds,
         )
     return NoWorkerNudge()
