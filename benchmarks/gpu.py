@@ -1,6 +1,6 @@
 """The worker's CUDA path on a GPU machine: sequential against the long-form path, one command.
 
-    .venv/bin/python benchmarks/gpu.py [--model base|DIR] [--minutes 10 60] [--output FILE]
+    .venv/bin/python benchmarks/gpu.py [--model base|DIR] [--minutes 10 60] [--output FILE] [--device cpu]
 
 Runs only where CTranslate2 sees a CUDA device (elsewhere it says so and exits 0). For each
 file (built as benchmarks/long.py builds them, from ../shared/audio) and each GPU compute type
@@ -15,7 +15,9 @@ with the model warm:
 and prints real-time factor (wall / audio), first segment, WER against the reference, and the
 batch width used, as one markdown table for docs/BENCHMARKS.md ("Long recordings on a GPU").
 The model must be on the machine (a GPU machine without network: pass --model DIR, a
-CTranslate2 Whisper directory carried there).
+CTranslate2 Whisper directory carried there). `--device cpu` runs the same measurement with
+the CPU profiles, to check the script itself on a machine without a GPU (its figures are then
+benchmarks/long.py's, not a GPU's).
 """
 
 from __future__ import annotations
@@ -37,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="base")
     parser.add_argument("--minutes", type=int, nargs="+", default=[10, 60])
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     args = parser.parse_args(argv)
 
     import ctranslate2
 
-    if ctranslate2.get_cuda_device_count() == 0:
+    if args.device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
         print("no CUDA device here: benchmarks/gpu.py measures the worker's GPU path only on a GPU machine")
         return 0
 
@@ -54,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     from grabadora.models import QualityProfile, TranscribeOptions
     from tests.conftest import wer
 
-    width = default_batch_size("cuda")
+    width = default_batch_size(args.device)
     rows = []
     for minutes in args.minutes:
         path, reference = build_file(minutes)
         audio = decode_audio(str(path), sampling_rate=16000)
         duration = audio.size / 16000
         for quality in (QualityProfile.BALANCED, QualityProfile.PRECISE):
-            transcriber = Transcriber(args.model, "cuda", long_form=LongFormPolicy(batch_size=width))
+            transcriber = Transcriber(args.model, args.device, long_form=LongFormPolicy(batch_size=width))
             profile: DecodeProfile = transcriber.profile(quality)
             options = TranscribeOptions(profile=quality, language="es")
             model = transcriber.load(quality)
