@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useRef } from "react";
+import { memo, useEffect, useMemo, useRef } from "react";
 import type { LiveWord, StreamState } from "../hooks/useEventStream";
 import type { Phase } from "../hooks/useTranscription";
 import { languageName, useI18n } from "../i18n";
 import { clock } from "../lib/format";
-import { SpeakerTurnLabel, speakerAt, useCompletedSpeakers } from "./SpeakerLabel";
+import { SpeakerTurnLabel, speakerAt, useCompletedSpeakers, type SpeakerNames } from "./SpeakerLabel";
 
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
@@ -37,6 +37,34 @@ export function groupLines(words: LiveWord[]): LiveWord[][] {
   return lines;
 }
 
+/** One line of live words. Words never change once they arrived, so a line is drawn again
+ * only when it grows or its speaker label changes: an hour's stream re-renders its last line,
+ * not thousands of words, per frame. */
+const LiveLine = memo(
+  function LiveLine({ line, turn, names }: { line: LiveWord[]; turn: boolean; names: SpeakerNames }) {
+    const first = line[0];
+    return (
+      <p className="live-line">
+        {turn && first.speaker && <SpeakerTurnLabel label={first.speaker} names={names} />}
+        <span className="ts">{clock(first.t0)}</span>
+        <span>
+          {line.map((w) => (
+            <span key={w.seq} className="word" title={`${w.t0.toFixed(2)}–${w.t1.toFixed(2)} s`}>
+              {w.text}
+            </span>
+          ))}
+        </span>
+      </p>
+    );
+  },
+  (a, b) =>
+    a.line.length === b.line.length &&
+    a.line[a.line.length - 1] === b.line[b.line.length - 1] &&
+    a.line[0].speaker === b.line[0].speaker &&
+    a.turn === b.turn &&
+    a.names === b.names,
+);
+
 /** Upload progress, then the live words with their timestamps and the job's progress. */
 export function JobView({
   phase,
@@ -61,6 +89,7 @@ export function JobView({
     () => (speakers.turns.length ? stream.words.map((w) => ({ ...w, speaker: w.speaker ?? speakerAt(speakers.turns, (w.t0 + w.t1) / 2) })) : stream.words),
     [speakers.turns, stream.words],
   );
+  const lines = useMemo(() => groupLines(words), [words]);
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: "nearest" });
   }, [stream.words.length]);
@@ -98,20 +127,8 @@ export function JobView({
           <div className="live-words" data-testid="live-words" aria-live="off">
             {stream.words.length === 0 && stream.status === "completed" && <p className="muted">{t("job.noSpeech")}</p>}
             {stream.words.length === 0 && stream.status !== "failed" && stream.status !== "completed" && <p className="muted">{t("job.waiting")}</p>}
-            {groupLines(words).map((line, i, lines) => (
-              <p key={line[0].seq} className="live-line">
-                {line[0].speaker && line[0].speaker !== lines[i - 1]?.[0].speaker && (
-                  <SpeakerTurnLabel label={line[0].speaker} names={speakers.names} />
-                )}
-                <span className="ts">{clock(line[0].t0)}</span>
-                <span>
-                  {line.map((w) => (
-                    <span key={w.seq} className="word" title={`${w.t0.toFixed(2)}–${w.t1.toFixed(2)} s`}>
-                      {w.text}
-                    </span>
-                  ))}
-                </span>
-              </p>
+            {lines.map((line, i) => (
+              <LiveLine key={line[0].seq} line={line} turn={line[0].speaker !== lines[i - 1]?.[0].speaker} names={speakers.names} />
             ))}
             <div ref={end} />
           </div>

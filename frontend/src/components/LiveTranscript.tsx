@@ -1,11 +1,30 @@
-import { useEffect, useRef } from "react";
+import { memo, useEffect, useMemo, useRef } from "react";
 import type { TranscriptDetail } from "../api/client";
-import type { StreamState } from "../hooks/useEventStream";
+import type { LiveWord, StreamState } from "../hooks/useEventStream";
 import type { LivePhase } from "../hooks/useLiveSession";
 import { useI18n } from "../i18n";
 import type { SenderStatus } from "../lib/liveSession";
 import { clock } from "../lib/format";
 import { ProgressBar } from "./JobView";
+
+const CHUNK = 64;
+
+/** A run of confirmed words: drawn again only when it grows, so an hour-long session re-renders
+ * its last few words per frame, not all of them. */
+const WordRun = memo(
+  function WordRun({ words }: { words: LiveWord[] }) {
+    return (
+      <>
+        {words.map((w) => (
+          <span key={w.seq} className="word" title={`${w.t0.toFixed(2)}–${w.t1.toFixed(2)} s`}>
+            {w.text}
+          </span>
+        ))}
+      </>
+    );
+  },
+  (a, b) => a.words.length === b.words.length && a.words[a.words.length - 1] === b.words[b.words.length - 1],
+);
 
 /** A live session on screen: confirmed words, the lighter tentative tail, then the final text. */
 export function LiveTranscript({
@@ -30,6 +49,11 @@ export function LiveTranscript({
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: "nearest" });
   }, [stream.words.length, stream.partial?.text]);
+  const runs = useMemo(() => {
+    const out: LiveWord[][] = [];
+    for (let i = 0; i < stream.words.length; i += CHUNK) out.push(stream.words.slice(i, i + CHUNK));
+    return out;
+  }, [stream.words]);
   if (phase === "idle" || phase === "upload") return null;
   const unsent = sender ? sender.frames - sender.acked : 0;
   const offline = sender?.state === "waiting";
@@ -78,10 +102,8 @@ export function LiveTranscript({
           <p className="live-text">
             {/* Only confirmed words are announced: the tail changes too often to be read out. */}
             <span aria-live="polite" data-testid="confirmed-words">
-              {stream.words.map((w) => (
-                <span key={w.seq} className="word" title={`${w.t0.toFixed(2)}–${w.t1.toFixed(2)} s`}>
-                  {w.text}
-                </span>
+              {runs.map((run) => (
+                <WordRun key={run[0].seq} words={run} />
               ))}
             </span>
             {stream.partial && (

@@ -182,3 +182,26 @@ describe("live sessions: the tentative tail", () => {
     unmount();
   });
 });
+
+describe("streamReducer batches", () => {
+  it("applies a frame's events in one step, skipping replays, in order", () => {
+    const delta = (seq: number, text: string) => ({ type: "event" as const, seq, event: "delta", data: { text, t0: seq, t1: seq + 0.5 } });
+    let state = streamReducer(initialStreamState, { type: "batch", actions: [delta(0, " Ask"), delta(1, " not")] });
+    const before = state.words;
+    state = streamReducer(state, {
+      type: "batch",
+      actions: [
+        delta(1, " not"), // a replay after a reconnect
+        delta(2, " what"),
+        { type: "partial", data: { text: " your country", t0: 3, t1: 4 } },
+        { type: "event", seq: 3, event: "progress", data: { progress: 0.5, processed_s: 3, duration_s: 6 } },
+      ],
+    });
+    expect(state.words.map((w) => w.text)).toEqual([" Ask", " not", " what"]);
+    expect(before).toHaveLength(2); // the earlier state is left as it was
+    expect(state.partial?.text).toBe(" your country");
+    expect(state.progress).toBe(0.5);
+    expect(state.lastSeq).toBe(3);
+    expect(streamReducer(state, { type: "batch", actions: [delta(2, " what")] })).toBe(state);
+  });
+});

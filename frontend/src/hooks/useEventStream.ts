@@ -79,13 +79,67 @@ function partialOf(d: Record<string, unknown>): PartialText | null {
   return text.trim() ? { text, t0: Number(d.t0 ?? 0), t1: Number(d.t1 ?? 0) } : null;
 }
 
+type EventAction = { type: "event"; seq: number; event: string; data: Record<string, unknown> };
+type PartialAction = { type: "partial"; data: Record<string, unknown> };
+
 type Action =
   | { type: "reset"; connecting: boolean }
   | { type: "open" }
   | { type: "reconnecting" }
-  | { type: "event"; seq: number; event: string; data: Record<string, unknown> }
-  | { type: "partial"; data: Record<string, unknown> }
+  | EventAction
+  | PartialAction
+  | { type: "batch"; actions: Array<EventAction | PartialAction> }
   | { type: "fatal"; detail: string };
+
+/** Apply one event to `next`, a copy of the state that the caller owns (its `words` array too). */
+function apply(next: StreamState, action: EventAction | PartialAction): void {
+  if (action.type === "partial") {
+    // a tail sent without an id: not part of the replayable sequence
+    if (next.status !== "completed") next.partial = partialOf(action.data);
+    return;
+  }
+  if (action.seq <= next.lastSeq) return; // a replay of something already applied
+  next.lastSeq = action.seq;
+  const d = action.data;
+  switch (action.event) {
+    case "delta": {
+      const word = { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null };
+      next.words.push(word);
+      next.partial = afterConfirmed(next.partial, word);
+      break;
+    }
+    case "partial":
+      next.partial = partialOf(d);
+      break;
+    case "progress":
+      next.stage = d.stage == null ? null : String(d.stage);
+      if (next.stage === "final") next.partial = null;
+      next.progress = Number(d.progress ?? 0);
+      next.processedS = Number(d.processed_s ?? 0);
+      next.durationS = d.duration_s == null ? null : Number(d.duration_s);
+      break;
+    case "completed":
+      next.status = "completed";
+      next.progress = 1;
+      next.completed = d as unknown as CompletedInfo;
+      next.partial = null;
+      break;
+    case "error":
+      next.status = "failed";
+      next.error = String(d.detail ?? "unknown error");
+      break;
+  }
+}
+
+/** The state after `actions`, made in one step: the word list is copied once, not per word. */
+function applyAll(state: StreamState, actions: Array<EventAction | PartialAction>): StreamState {
+  const fresh = actions.filter((a) => a.type === "partial" || a.seq > state.lastSeq);
+  if (!fresh.length) return state;
+  const adds = fresh.some((a) => a.type === "event" && a.event === "delta");
+  const next = { ...state, words: adds ? state.words.slice() : state.words };
+  for (const action of fresh) apply(next, action);
+  return next;
+}
 
 export function streamReducer(state: StreamState, action: Action): StreamState {
   switch (action.type) {
@@ -99,42 +153,11 @@ export function streamReducer(state: StreamState, action: Action): StreamState {
         : { ...state, status: "reconnecting", reconnects: state.reconnects + 1 };
     case "fatal":
       return { ...state, status: "failed", error: action.detail };
-    case "partial": // a tail sent without an id: not part of the replayable sequence
-      return state.status === "completed" ? state : { ...state, partial: partialOf(action.data) };
-    case "event": {
-      if (action.seq <= state.lastSeq) return state; // a replay of something already applied
-      const next = { ...state, lastSeq: action.seq };
-      const d = action.data;
-      switch (action.event) {
-        case "delta": {
-          const word = { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null };
-          next.words = [...state.words, word];
-          next.partial = afterConfirmed(state.partial, word);
-          break;
-        }
-        case "partial":
-          next.partial = partialOf(d);
-          break;
-        case "progress":
-          next.stage = d.stage == null ? null : String(d.stage);
-          if (next.stage === "final") next.partial = null;
-          next.progress = Number(d.progress ?? 0);
-          next.processedS = Number(d.processed_s ?? 0);
-          next.durationS = d.duration_s == null ? null : Number(d.duration_s);
-          break;
-        case "completed":
-          next.status = "completed";
-          next.progress = 1;
-          next.completed = d as unknown as CompletedInfo;
-          next.partial = null;
-          break;
-        case "error":
-          next.status = "failed";
-          next.error = String(d.detail ?? "unknown error");
-          break;
-      }
-      return next;
-    }
+    case "partial":
+    case "event":
+      return applyAll(state, [action]);
+    case "batch":
+      return applyAll(state, action.actions);
   }
 }
 
@@ -177,6 +200,31 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
     let plannedRetryMs: number | null = null;
     const target = new URL(url, window.location.origin).toString();
 
+    // Events are applied together once per animation frame: a relay poll can bring hundreds
+    // of words at once, and a render per word made an hour's transcript stutter. A timer backs
+    // the frame up, since a hidden tab gets no animation frames.
+    const pending: Array<EventAction | PartialAction> = [];
+    let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      if (frame) cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      frame = 0;
+      timer = undefined;
+      if (pending.length) dispatch({ type: "batch", actions: pending.splice(0) });
+    };
+    const queue = (action: EventAction | PartialAction) => {
+      pending.push(action);
+      if (timer !== undefined) return;
+      if (typeof requestAnimationFrame === "function") frame = requestAnimationFrame(flush);
+      timer = setTimeout(flush, 100);
+    };
+    const cancelQueued = () => {
+      if (frame) cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      pending.length = 0;
+    };
+
     const finish = () => {
       finished = true;
       controller.abort();
@@ -202,6 +250,7 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
         async onopen(response) {
           const type = response.headers.get("content-type") ?? "";
           if (response.ok && type.startsWith("text/event-stream")) {
+            flush();
             dispatch({ type: "open" });
             return;
           }
@@ -220,7 +269,7 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           if (message.retry !== undefined) plannedRetryMs = message.retry;
           if (!message.event) return; // heartbeats and comments
           if (!message.id) {
-            if (message.event === "partial") dispatch({ type: "partial", data: parse(message.data) });
+            if (message.event === "partial") queue({ type: "partial", data: parse(message.data) });
             return;
           }
           const seq = Number(message.id);
@@ -228,8 +277,11 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           failures = 0;
           if (seq <= lastSeq.current) return;
           lastSeq.current = seq;
-          dispatch({ type: "event", seq, event: message.event, data: parse(message.data) });
-          if (message.event === "completed" || message.event === "error") finish();
+          queue({ type: "event", seq, event: message.event, data: parse(message.data) });
+          if (message.event === "completed" || message.event === "error") {
+            flush();
+            finish();
+          }
         },
         onclose() {
           if (!finished) throw new StreamClosed("the stream closed before the job ended");
@@ -246,6 +298,7 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
           if (finished) return;
         } catch (err) {
           if (finished) return;
+          flush();
           if (err instanceof FatalStreamError) {
             dispatch({ type: "fatal", detail: err.message });
             return;
@@ -268,6 +321,7 @@ export function useEventStream(url: string | null, options: StreamOptions = {}):
     })();
     return () => {
       finished = true;
+      cancelQueued();
       controller.abort();
     };
   }, [url]);

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import { useSharedTranscript } from "../api/queries";
-import { SpeakerTurnLabel } from "../components/SpeakerLabel";
+import { TranscriptText } from "../components/TranscriptText";
 import { usePlaybackKeys } from "../hooks/usePlaybackKeys";
 import { usePlaybackTime } from "../hooks/usePlaybackTime";
 import { errorText, languageName, useI18n } from "../i18n";
@@ -29,13 +29,18 @@ export function SharedTranscript({ token }: { token: string }) {
     if (data) heading.current?.focus();
   }, [data]);
 
-  const seek = (to: number) => {
-    const el = audio.current;
-    if (!el) return;
-    el.currentTime = to;
-    setTime(to);
-    void el.play().catch(() => {});
-  };
+  const seek = useCallback(
+    (to: number) => {
+      const el = audio.current;
+      if (!el) return;
+      el.currentTime = to;
+      setTime(to);
+      void el.play().catch(() => {});
+    },
+    [setTime],
+  );
+  const segments = data?.segments;
+  const words = useMemo(() => (segments ?? []).flatMap((s) => s.words), [segments]);
 
   if (shared.isPending)
     return (
@@ -58,9 +63,7 @@ export function SharedTranscript({ token }: { token: string }) {
     );
   }
 
-  const words = data.segments.flatMap((s) => s.words);
   const playing = currentWord(words, time);
-  let wordIndex = -1;
   const facts = [
     data.language ? languageName(data.language, locale) : "",
     data.duration ? clock(data.duration) : "",
@@ -97,39 +100,7 @@ export function SharedTranscript({ token }: { token: string }) {
         </section>
         <section className="card transcript" aria-label={t("job.words")}>
           {data.segments.length === 0 && <p className="muted">{t("job.noSpeech")}</p>}
-          {data.segments.map((segment, i) => (
-            <div key={segment.id} className="segment">
-              {segment.speaker && segment.speaker !== data.segments[i - 1]?.speaker && <SpeakerTurnLabel label={segment.speaker} />}
-              <button type="button" className="ts link" onClick={() => seek(segment.t0)} aria-label={t("detail.seek", { time: clock(segment.t0) })}>
-                {clock(segment.t0)}
-              </button>
-              <p className="line">
-                {segment.words.length
-                  ? segment.words.map((w) => {
-                      wordIndex += 1;
-                      const active = wordIndex === playing;
-                      return (
-                        <span
-                          key={wordIndex}
-                          className={`word clickable${active ? " current" : ""}`}
-                          aria-current={active ? "true" : undefined}
-                          tabIndex={0}
-                          onClick={() => seek(w.t0)}
-                          onKeyDown={(e) => {
-                            if (e.key === "Enter") {
-                              e.preventDefault();
-                              seek(w.t0);
-                            }
-                          }}
-                        >
-                          {w.text}
-                        </span>
-                      );
-                    })
-                  : segment.text}
-              </p>
-            </div>
-          ))}
+          <TranscriptText segments={data.segments} playing={playing} onSeek={seek} />
         </section>
       </div>
     </main>

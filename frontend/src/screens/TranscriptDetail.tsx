@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, unwrap, type Segment, type TranscriptDetail as TranscriptDetailData } from "../api/client";
 import { isRunning, useLanguages, useRetranscribe, useTranscript } from "../api/queries";
 import { ProgressBar } from "../components/JobView";
@@ -10,8 +10,8 @@ import { ShareLinks } from "../components/ShareLinks";
 import { errorText, languageName, useI18n, warningText, type MessageKey } from "../i18n";
 import { ANY_LANGUAGE, languageDoubtful } from "../lib/languages";
 import { clock } from "../lib/format";
-import { SpeakerTurnLabel } from "../components/SpeakerLabel";
 import { SpeakersEditor } from "../components/SpeakersEditor";
+import { TranscriptText } from "../components/TranscriptText";
 
 /** The index of the word playing at `time`, or -1. */
 export function currentWord(words: Array<{ t0: number; t1: number }>, time: number): number {
@@ -87,13 +87,25 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   // Follow playback smoothly, to highlight the word playing.
   const [time, setTime] = usePlaybackTime(audio, detail?.audio_url);
 
-  const seek = (to: number) => {
-    const el = audio.current;
-    if (!el) return;
-    el.currentTime = to;
-    setTime(to);
-    void el.play().catch(() => {});
-  };
+  const seek = useCallback(
+    (to: number) => {
+      const el = audio.current;
+      if (!el) return;
+      el.currentTime = to;
+      setTime(to);
+      void el.play().catch(() => {});
+    },
+    [setTime],
+  );
+  const startEditing = useCallback((segment: Segment) => {
+    setDraft(segment.text.trim());
+    setEditing(segment.id);
+  }, []);
+  const stopEditing = useCallback(() => setEditing(null), []);
+  // The text's blocks re-render only when their props change: saving goes through a stable callback.
+  const saveRef = useRef<(segment: Segment) => void>(() => {});
+  saveRef.current = (segment) => void saveLine(segment);
+  const save = useCallback((segment: Segment) => saveRef.current(segment), []);
 
   async function saveLine(segment: Segment) {
     try {
@@ -121,9 +133,9 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   }
 
   const silent = detail?.status === "completed" && detail.segments.length === 0;
-  const allWords = (detail?.segments ?? []).flatMap((s) => (s.words ?? []).map((w) => ({ ...w, segment: s.id })));
+  const segments = detail?.segments;
+  const allWords = useMemo(() => (segments ?? []).flatMap((s) => s.words ?? []), [segments]);
   const playing = currentWord(allWords, time);
-  let wordIndex = -1;
   const sourceKey = detail ? languageSourceKey(detail) : null;
   const languageWithSource = detail?.language
     ? `${languageName(detail.language, locale)}${sourceKey ? ` (${t(sourceKey)})` : ""}`
@@ -218,74 +230,19 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
                 </p>
               )}
               {silent && <p className="muted">{t("job.noSpeech")}</p>}
-              {detail.segments.map((segment, i) => (
-                <div key={segment.id} className="segment">
-                  {segment.speaker && segment.speaker !== detail.segments[i - 1]?.speaker && (
-                    <SpeakerTurnLabel label={segment.speaker} names={detail.speaker_names} />
-                  )}
-                  <button type="button" className="ts link" onClick={() => seek(segment.t0)} aria-label={t("detail.seek", { time: clock(segment.t0) })}>
-                    {clock(segment.t0)}
-                  </button>
-                  {editing === segment.id ? (
-                    <form
-                      className="inline grow"
-                      onSubmit={(e) => {
-                        e.preventDefault();
-                        void saveLine(segment);
-                      }}
-                    >
-                      <label className="visually-hidden" htmlFor={`seg-${segment.id}`}>
-                        {t("detail.lineText")}
-                      </label>
-                      <textarea id={`seg-${segment.id}`} value={draft} rows={2} autoFocus onChange={(e) => setDraft(e.target.value)} />
-                      <button type="submit" className="primary">
-                        {t("common.save")}
-                      </button>
-                      <button type="button" onClick={() => setEditing(null)}>
-                        {t("common.cancel")}
-                      </button>
-                    </form>
-                  ) : (
-                    <>
-                      <p className="line">
-                        {(segment.words?.length ? segment.words : null)?.map((w) => {
-                          wordIndex += 1;
-                          const active = wordIndex === playing;
-                          return (
-                            <span
-                              key={wordIndex}
-                              className={`word clickable${active ? " current" : ""}`}
-                              aria-current={active ? "true" : undefined}
-                              tabIndex={0}
-                              onClick={() => seek(w.t0)}
-                              onKeyDown={(e) => {
-                                if (e.key === "Enter") {
-                                  e.preventDefault();
-                                  seek(w.t0);
-                                }
-                              }}
-                            >
-                              {w.text}
-                            </span>
-                          );
-                        }) ?? segment.text}
-                        {segment.edited && <small className="badge edited">{t("detail.edited")}</small>}
-                      </p>
-                      <button
-                        type="button"
-                        className="small-btn"
-                        aria-label={t("detail.editLine", { time: clock(segment.t0) })}
-                        onClick={() => {
-                          setDraft(segment.text.trim());
-                          setEditing(segment.id);
-                        }}
-                      >
-                        {t("detail.edit")}
-                      </button>
-                    </>
-                  )}
-                </div>
-              ))}
+              <TranscriptText
+                key={detail.id}
+                segments={detail.segments}
+                names={detail.speaker_names}
+                playing={playing}
+                editing={editing}
+                draft={draft}
+                onDraft={setDraft}
+                onSeek={seek}
+                onEdit={startEditing}
+                onSave={save}
+                onCancel={stopEditing}
+              />
             </section>
           </div>
         </>
