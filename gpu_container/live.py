@@ -48,6 +48,30 @@ SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
+class LiveDecoding:
+    """How a live session decodes on the device that runs it: the model copy, beam and window."""
+
+    profile: QualityProfile  # which compute type the session's model copy is loaded with
+    beam_size: int
+    encoder_pad_s: float | None  # LiveTuning.encoder_pad_s: None is Whisper's own 30 s window
+
+
+def live_decoding(device: str) -> LiveDecoding:
+    """Every step re-decodes the buffer, so what a step may cost decides how it decodes.
+
+    On a CPU a step must stay near a second (2 cores, `base`): greedy, with the encoder cut to the
+    buffer. Both cost words: replayed at the same pace (benchmarks/live_policy.py, a 1.2 s step),
+    beam 5 over 30 s windows makes 14.9 % WER of the greedy cut encoder's 19.6 % on the 70 s
+    Spanish reading, but its steps take about three times the CPU and break the latency targets
+    there (docs/BENCHMARKS.md, "Live sessions"). On CUDA a step costs tens of milliseconds, so
+    the session decodes as file mode's `balanced` does.
+    """
+    if device == "cuda":
+        return LiveDecoding(QualityProfile.BALANCED, beam_size=5, encoder_pad_s=None)
+    return LiveDecoding(QualityProfile.FAST, beam_size=1, encoder_pad_s=1.0)
+
+
+@dataclass(frozen=True)
 class LivePacing:
     """How often the session's worker looks at the tables; the defaults suit AWS and the emulator."""
 
@@ -142,12 +166,15 @@ def run_live_session(
     confirmed = _confirmed_words(ports, job.job_id)
     log = EventLog(ports, job, ports.events.tail(job.job_id).next_seq)
     options = message.options
+    decoding = live_decoding(live_model.device)
     session = LiveTranscriber(
-        restricted_detection(live_model.load(QualityProfile.FAST), options.allowed_languages),
+        restricted_detection(live_model.load(decoding.profile), options.allowed_languages),
         language=item.language or options.language,
         task=options.task,
         hotwords=options.hotwords,
         initial_prompt=options.initial_prompt,
+        beam_size=decoding.beam_size,
+        encoder_pad_s=decoding.encoder_pad_s,
     )
     if confirmed:
         session.resume_from(confirmed)

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 from grabadora.adapters.job_queue import JobQueue, ReceivedMessage
 from grabadora.errors import Conflict, GrabadoraError
-from grabadora.models import JobMessage, LiveMessage, QualityProfile, TranscribeOptions
+from grabadora.models import JobMessage, LiveMessage, TranscribeOptions
 from gpu_container import crash_hooks
 from gpu_container.ecs_runtime import TaskProtection
 from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
-from gpu_container.live import run_live_session
+from gpu_container.live import live_decoding, run_live_session
 from gpu_container.long_form import LongFormPolicy, default_batch_size
 from gpu_container.transcriber import Transcriber, resolve_device
 
@@ -343,5 +343,5 @@ def warm_up(worker: Worker) -> float:
     start = time.perf_counter()
     worker.transcriber.load()
     if worker.live is not None:
-        worker.live.live_model.load(QualityProfile.FAST)
+        worker.live.live_model.load(live_decoding(worker.live.live_model.device).profile)
     return time.perf_counter() - start

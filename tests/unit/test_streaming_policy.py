@@ -220,6 +220,28 @@ def test_finish_keeps_an_unsure_last_word_in_speech_and_settles_it_with_a_wider_
     assert _text(last.confirmed).endswith("poca asistencia.")
 
 
+def test_a_live_session_decodes_greedily_on_a_cpu_and_as_balanced_file_mode_on_cuda() -> None:
+    from gpu_container.live import live_decoding
+    from grabadora.models import QualityProfile
+
+    # A CPU step re-decodes the buffer within about a second: greedy, the encoder cut to the buffer
+    cpu = live_decoding("cpu")
+    assert (cpu.profile, cpu.beam_size, cpu.encoder_pad_s) == (QualityProfile.FAST, 1, 1.0)
+    # A GPU step is cheap: beam 5 over Whisper's 30 s window, as file mode's `balanced` decodes
+    cuda = live_decoding("cuda")
+    assert (cuda.profile, cuda.beam_size, cuda.encoder_pad_s) == (QualityProfile.BALANCED, 5, None)
+
+
+def test_every_step_decodes_with_the_session_beam(monkeypatch) -> None:
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.0, audio.size / 16000)])
+    model = _ScriptedModel(lambda s: [(" hola", 0.2, 0.6, 0.9), (" que", 0.7, 1.0, 0.9)])
+    live = LiveTranscriber(model, language="es", beam_size=5, encoder_pad_s=None)
+    for _ in range(3):
+        live.feed(np.zeros(8000, dtype=np.float32))
+        live.step()
+    assert model.beams == [5, 5]  # the first half second is too little to decode
+
+
 def test_live_transcriber_resume_sets_the_offset_and_waits_for_audio() -> None:
     live = LiveTranscriber(_FakeModel(), language=None)
     assert live.language == "en"  # an English-only model fixes it
