@@ -60,11 +60,11 @@ def live_decoding(device: str) -> LiveDecoding:
     """Every step re-decodes the buffer, so what a step may cost decides how it decodes.
 
     On a CPU a step must stay near a second (2 cores, `base`): greedy, with the encoder cut to the
-    buffer. Both cost words: replayed at the same pace (benchmarks/live_policy.py, a 1.2 s step),
-    beam 5 over 30 s windows makes 14.9 % WER of the greedy cut encoder's 19.6 % on the 70 s
-    Spanish reading, but its steps take about three times the CPU and break the latency targets
-    there (docs/BENCHMARKS.md, "Live sessions"). On CUDA a step costs tens of milliseconds, so
-    the session decodes as file mode's `balanced` does.
+    buffer. Both cost words: replayed at the same step paces (benchmarks/live_policy.py), beam 5
+    over 30 s windows makes 14.5 % WER of the greedy cut encoder's 17.1 % on the 70 s Spanish
+    reading, but its steps take about three times the CPU and break the latency targets there
+    (docs/BENCHMARKS.md, "Live sessions"). On CUDA a step costs milliseconds, so the session
+    decodes as file mode's `balanced` does.
     """
     if device == "cuda":
         return LiveDecoding(QualityProfile.BALANCED, beam_size=5, encoder_pad_s=None)
