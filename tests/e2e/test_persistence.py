@@ -152,14 +152,14 @@ def test_a_library_survives_kill_9_and_a_restart(tmp_path: Path, audio_dir: Path
     assert stack.process.returncode == 0, stack.log.read_text()[-2000:]
 
 
-def jfk_twelve_times(audio_dir: Path, path: Path) -> Path:
-    """A 132 s English recording, long enough to kill the stack mid-job."""
+def jfk_twelve_times(audio_dir: Path, path: Path, times: int = 12) -> Path:
+    """A 132 s English recording (11 s × `times`), long enough to kill the stack mid-job."""
     import wave
 
     import numpy as np
     from faster_whisper import decode_audio
 
-    samples = np.tile(decode_audio(str(audio_dir / "fw_jfk.flac")), 12)
+    samples = np.tile(decode_audio(str(audio_dir / "fw_jfk.flac")), times)
     with wave.open(str(path), "wb") as f:
         f.setnchannels(1)
         f.setsampwidth(2)

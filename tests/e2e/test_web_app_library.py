@@ -18,7 +18,6 @@ from tests.e2e.test_web_app import AUDIO, browser, shot  # noqa: F401  (browser 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SILENT = AUDIO / "edge_aeneas_vad_zero.wav"  # no speech at all
-LONG = AUDIO / "aeneas_capitan_veneno_es.mp3"  # long enough to still run while the test looks
 JFK = AUDIO / "fw_jfk.flac"
 
 
@@ -40,11 +39,30 @@ def _signed_in(browser, stack, client, **extra):
     return context, page, errors
 
 
+@pytest.fixture(scope="module")
+def long_recording(tmp_path_factory) -> Path:
+    """66 s of English (fw_jfk.flac six times): the job still runs while the test navigates, and
+    tiny.en decodes it in seconds (a Spanish file sent the English-only model into temperature
+    fallbacks: this module took minutes)."""
+    from tests.e2e.test_persistence import jfk_twelve_times
+
+    return jfk_twelve_times(AUDIO, tmp_path_factory.mktemp("long") / "kennedy_seis_veces.wav", times=6)
+
+
+@pytest.fixture(scope="module")
+def longer_recording(tmp_path_factory) -> Path:
+    """220 s of English (twenty times; under the 240 s long-form threshold): runs long enough for
+    the library's 3-second refreshes to be seen twice even on a fast machine."""
+    from tests.e2e.test_persistence import jfk_twelve_times
+
+    return jfk_twelve_times(AUDIO, tmp_path_factory.mktemp("longer") / "kennedy_veinte_veces.wav", times=20)
+
+
 def _wait_done(client, job: dict) -> None:
     assert [e.event for e in client.events(job["stream_url"])][-1] == "completed"
 
 
-def test_pages_loaded_with_load_more_survive_the_refresh_while_a_job_runs(browser, tiny_stack) -> None:
+def test_pages_loaded_with_load_more_survive_the_refresh_while_a_job_runs(browser, tiny_stack, longer_recording) -> None:
     from playwright.sync_api import expect
 
     # Given 21 finished transcripts (one more than a page) and a long job still running
@@ -54,8 +72,8 @@ def test_pages_loaded_with_load_more_survive_the_refresh_while_a_job_runs(browse
         jobs = [client.transcribe_file(str(SILENT), title=f"Silencio {n:02d}") for n in range(first, min(first + 5, 22))]
         for job in jobs:
             _wait_done(client, job)
-    client.transcribe_file(str(LONG), title="Capitán")
-    client.transcribe_file(str(JFK), title="Capitán otra vez")
+    running = [client.transcribe(client.upload(str(longer_recording)), title="Capitán"),
+               client.transcribe_file(str(JFK), title="Capitán otra vez")]
     context, page, errors = _signed_in(browser, tiny_stack, client)
     refreshes: list[str] = []
     page.on("request", lambda r: "/transcripts?" in r.url and "cursor=" in r.url and refreshes.append(r.url))
@@ -81,9 +99,11 @@ def test_pages_loaded_with_load_more_survive_the_refresh_while_a_job_runs(browse
     shot(page, "13-biblioteca-cargar-mas")
     assert not errors, errors
     context.close()
+    for job in running:  # the next test's jobs do not wait behind these
+        _wait_done(client, job)
 
 
-def test_a_running_job_survives_navigation_and_its_page_turns_into_the_text(browser, tiny_stack) -> None:
+def test_a_running_job_survives_navigation_and_its_page_turns_into_the_text(browser, tiny_stack, long_recording) -> None:
     from playwright.sync_api import expect
 
     client = tiny_stack.client()
@@ -91,7 +111,7 @@ def test_a_running_job_survives_navigation_and_its_page_turns_into_the_text(brow
 
     # Given a file being transcribed on Transcribir
     page.goto("/")
-    page.get_by_label("Elegir archivo").set_input_files(str(LONG))
+    page.get_by_label("Elegir archivo").set_input_files(str(long_recording))
     page.get_by_label("Título").fill("Veneno")
     page.get_by_role("button", name="Transcribir", exact=True).click()
     expect(page.get_by_role("heading", name="Transcripción en directo")).to_be_visible()
@@ -104,12 +124,12 @@ def test_a_running_job_survives_navigation_and_its_page_turns_into_the_text(brow
 
     # Then the running job's view is there again, and it still finishes
     expect(page.get_by_role("heading", name="Transcripción en directo")).to_be_visible()
-    expect(page.get_by_text("Archivo: aeneas_capitan_veneno_es.mp3")).to_be_visible()
+    expect(page.get_by_text("Archivo: kennedy_seis_veces.wav")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="Transcripción terminada")).to_be_visible(timeout=300_000)
     assert page.locator("[data-testid=live-words] .word").count() > 10
 
     # Given a job queued behind a long one, whose page is opened before it starts
-    client.transcribe_file(str(LONG), title="Delante")
+    client.transcribe(client.upload(str(long_recording)), title="Delante")
     job = client.transcribe_file(str(JFK), title="Detrás")
     page.goto(f"/biblioteca/{job['job_id']}")
     expect(page.get_by_text("aún no está lista")).to_be_visible()
