@@ -3,7 +3,10 @@ import type { LiveWord, StreamState } from "../hooks/useEventStream";
 import type { Phase } from "../hooks/useTranscription";
 import { languageName, useI18n } from "../i18n";
 import { clock } from "../lib/format";
+import { lineBlocks, useLiveLines, type Labeller } from "./liveLines";
 import { SpeakerTurnLabel, speakerAt, useCompletedSpeakers, type SpeakerNames } from "./SpeakerLabel";
+
+export { groupLines } from "./liveLines";
 
 export function ProgressBar({ value, label }: { value: number; label: string }) {
   const pct = Math.round(Math.max(0, Math.min(1, value)) * 100);
@@ -20,26 +23,8 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
   );
 }
 
-/** Words into readable lines: a new line after a pause, a sentence end, or 14 words. */
-export function groupLines(words: LiveWord[]): LiveWord[][] {
-  const lines: LiveWord[][] = [];
-  let line: LiveWord[] = [];
-  for (const w of words) {
-    const prev = line[line.length - 1];
-    const turn = (w.speaker ?? null) !== (prev?.speaker ?? null);
-    if (prev && (turn || w.t0 - prev.t1 > 1 || line.length >= 14 || /[.?!]$/.test(prev.text.trim()))) {
-      lines.push(line);
-      line = [];
-    }
-    line.push(w);
-  }
-  if (line.length) lines.push(line);
-  return lines;
-}
-
 /** One line of live words. Words never change once they arrived, so a line is drawn again
- * only when it grows or its speaker label changes: an hour's stream re-renders its last line,
- * not thousands of words, per frame. */
+ * only when it grows or its speaker label changes. */
 const LiveLine = memo(
   function LiveLine({ line, turn, names }: { line: LiveWord[]; turn: boolean; names: SpeakerNames }) {
     const first = line[0];
@@ -65,6 +50,34 @@ const LiveLine = memo(
     a.names === b.names,
 );
 
+/** Lines `from` to `to` of the live view, the open line last when it is among them. Finished
+ * lines never change, so a block renders again only while it holds the open line (or names
+ * change): each frame draws one block, however long the transcript. Offscreen blocks skip
+ * layout and paint (content-visibility in styles.css). */
+const LiveBlock = memo(function LiveBlock({
+  closed,
+  from,
+  to,
+  open,
+  names,
+}: {
+  closed: LiveWord[][];
+  from: number;
+  to: number;
+  open: LiveWord[] | null;
+  names: SpeakerNames;
+}) {
+  const rows = [];
+  let before = closed[from - 1]?.[0].speaker;
+  for (let i = from; i < to; i++) {
+    const line = i < closed.length ? closed[i] : open;
+    if (!line) break;
+    rows.push(<LiveLine key={line[0].seq} line={line} turn={line[0].speaker !== before} names={names} />);
+    before = line[0].speaker;
+  }
+  return <div className="live-block">{rows}</div>;
+});
+
 /** Upload progress, then the live words with their timestamps and the job's progress. */
 export function JobView({
   phase,
@@ -84,15 +97,17 @@ export function JobView({
   const { t, locale } = useI18n();
   const end = useRef<HTMLDivElement>(null);
   // Speakers: on the deltas when the worker sends them, else from the stored transcript once completed.
-  const speakers = useCompletedSpeakers(jobId, stream.status === "completed" && !stream.words.some((w) => w.speaker));
-  const words = useMemo(
-    () => (speakers.turns.length ? stream.words.map((w) => ({ ...w, speaker: w.speaker ?? speakerAt(speakers.turns, (w.t0 + w.t1) / 2) })) : stream.words),
-    [speakers.turns, stream.words],
+  const speakers = useCompletedSpeakers(jobId, stream.status === "completed" && !stream.hasSpeakers);
+  const label = useMemo<Labeller | undefined>(
+    () => (speakers.turns.length ? (w) => (w.speaker ? w : { ...w, speaker: speakerAt(speakers.turns, (w.t0 + w.t1) / 2) }) : undefined),
+    [speakers.turns],
   );
-  const lines = useMemo(() => groupLines(words), [words]);
+  const lines = useLiveLines(stream.words, stream.wordCount, label);
+  const blocks = useMemo(() => lineBlocks(lines), [lines]);
+  const words = stream.wordCount;
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: "nearest" });
-  }, [stream.words.length]);
+  }, [words]);
   if (phase === "idle") return null;
   return (
     <section className="card job" aria-labelledby="job-heading">
@@ -115,7 +130,7 @@ export function JobView({
                 ? ""
                 : stream.status === "reconnecting"
                   ? t("job.reconnecting")
-                  : stream.words.length
+                  : words
                     ? `${t("job.live")} · ${clock(stream.processedS)}${stream.durationS ? ` / ${clock(stream.durationS)}` : ""}`
                     : t("job.queued")}
           </p>
@@ -125,14 +140,14 @@ export function JobView({
             </p>
           )}
           <div className="live-words" data-testid="live-words" aria-live="off">
-            {stream.words.length === 0 && stream.status === "completed" && <p className="muted">{t("job.noSpeech")}</p>}
-            {stream.words.length === 0 && stream.status !== "failed" && stream.status !== "completed" && <p className="muted">{t("job.waiting")}</p>}
-            {lines.map((line, i) => (
-              <LiveLine key={line[0].seq} line={line} turn={line[0].speaker !== lines[i - 1]?.[0].speaker} names={speakers.names} />
+            {words === 0 && stream.status === "completed" && <p className="muted">{t("job.noSpeech")}</p>}
+            {words === 0 && stream.status !== "failed" && stream.status !== "completed" && <p className="muted">{t("job.waiting")}</p>}
+            {blocks.map((block) => (
+              <LiveBlock key={block.from} closed={lines.closed} from={block.from} to={block.to} open={block.open} names={speakers.names} />
             ))}
             <div ref={end} />
           </div>
-          {stream.status === "completed" && stream.completed && stream.words.length > 0 && (
+          {stream.status === "completed" && stream.completed && words > 0 && (
             <p className="muted">
               {t("job.detected", { language: languageName(stream.completed.language, locale) || "–", duration: clock(stream.completed.duration) })}
             </p>

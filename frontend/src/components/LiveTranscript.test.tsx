@@ -27,6 +27,7 @@ const stream = (over: Partial<StreamState> = {}): StreamState => ({
     { seq: 0, text: " And", t0: 0, t1: 0.3 },
     { seq: 1, text: " so", t0: 0.3, t1: 0.6 },
   ],
+  wordCount: 2,
   partial: { text: " my fellow", t0: 0.6, t1: 1.4 },
   ...over,
 });

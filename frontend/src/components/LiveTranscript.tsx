@@ -1,4 +1,4 @@
-import { memo, useEffect, useMemo, useRef } from "react";
+import { memo, useEffect, useRef } from "react";
 import type { TranscriptDetail } from "../api/client";
 import type { LiveWord, StreamState } from "../hooks/useEventStream";
 import type { LivePhase } from "../hooks/useLiveSession";
@@ -6,11 +6,10 @@ import { useI18n } from "../i18n";
 import type { SenderStatus } from "../lib/liveSession";
 import { clock } from "../lib/format";
 import { ProgressBar } from "./JobView";
-
-const CHUNK = 64;
+import { useWordRuns } from "./liveLines";
 
 /** A run of confirmed words: drawn again only when it grows, so an hour-long session re-renders
- * its last few words per frame, not all of them. */
+ * its last run per frame, not all of its words. */
 const WordRun = memo(
   function WordRun({ words }: { words: LiveWord[] }) {
     return (
@@ -48,12 +47,8 @@ export function LiveTranscript({
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: "nearest" });
-  }, [stream.words.length, stream.partial?.text]);
-  const runs = useMemo(() => {
-    const out: LiveWord[][] = [];
-    for (let i = 0; i < stream.words.length; i += CHUNK) out.push(stream.words.slice(i, i + CHUNK));
-    return out;
-  }, [stream.words]);
+  }, [stream.wordCount, stream.partial?.text]);
+  const runs = useWordRuns(stream.words, stream.wordCount);
   if (phase === "idle" || phase === "upload") return null;
   const unsent = sender ? sender.frames - sender.acked : 0;
   const offline = sender?.state === "waiting";
@@ -108,11 +103,11 @@ export function LiveTranscript({
             </span>
             {stream.partial && (
               <span className="tentative" data-testid="tentative-words" title={t("live.tentative")}>
-                {stream.words.length && !/^\s/.test(stream.partial.text) ? " " : ""}
+                {stream.wordCount && !/^\s/.test(stream.partial.text) ? " " : ""}
                 {stream.partial.text}
               </span>
             )}
-            {stream.words.length === 0 && !stream.partial && <span className="muted">{t("job.waiting")}</span>}
+            {stream.wordCount === 0 && !stream.partial && <span className="muted">{t("job.waiting")}</span>}
           </p>
         )}
         <div ref={end} />

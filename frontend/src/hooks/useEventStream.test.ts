@@ -187,7 +187,7 @@ describe("streamReducer batches", () => {
   it("applies a frame's events in one step, skipping replays, in order", () => {
     const delta = (seq: number, text: string) => ({ type: "event" as const, seq, event: "delta", data: { text, t0: seq, t1: seq + 0.5 } });
     let state = streamReducer(initialStreamState, { type: "batch", actions: [delta(0, " Ask"), delta(1, " not")] });
-    const before = state.words;
+    const before = state;
     state = streamReducer(state, {
       type: "batch",
       actions: [
@@ -198,10 +198,45 @@ describe("streamReducer batches", () => {
       ],
     });
     expect(state.words.map((w) => w.text)).toEqual([" Ask", " not", " what"]);
-    expect(before).toHaveLength(2); // the earlier state is left as it was
+    expect(state.wordCount).toBe(3);
+    expect(before.wordCount).toBe(2); // the earlier state still holds its two words
+    expect(before.words.slice(0, before.wordCount).map((w) => w.text)).toEqual([" Ask", " not"]);
     expect(state.partial?.text).toBe(" your country");
     expect(state.progress).toBe(0.5);
     expect(state.lastSeq).toBe(3);
     expect(streamReducer(state, { type: "batch", actions: [delta(2, " what")] })).toBe(state);
+  });
+});
+
+describe("streamReducer: the shared word list", () => {
+  const delta = (seq: number, text: string, speaker?: string) => ({ type: "event" as const, seq, event: "delta", data: { text, t0: seq, t1: seq + 0.5, speaker } });
+
+  it("appends to one list per stream instead of copying it, and never touches the initial state's", () => {
+    const first = streamReducer(initialStreamState, { type: "batch", actions: [delta(0, " Ask"), delta(1, " not")] });
+    const second = streamReducer(first, { type: "batch", actions: [delta(2, " what")] });
+    expect(second.words).toBe(first.words);
+    expect([first.wordCount, second.wordCount]).toEqual([2, 3]);
+    expect(initialStreamState.words).toHaveLength(0);
+    const reset = streamReducer(second, { type: "reset", connecting: true });
+    expect(reset.wordCount).toBe(0);
+    expect(streamReducer(reset, { type: "batch", actions: [delta(0, " Hola")] }).words).not.toBe(first.words);
+  });
+
+  it("applies the same step twice (StrictMode, a discarded render) without doubling words", () => {
+    const first = streamReducer(initialStreamState, { type: "batch", actions: [delta(0, " Ask")] });
+    const once = streamReducer(first, { type: "batch", actions: [delta(1, " not"), delta(2, " what")] });
+    const twice = streamReducer(first, { type: "batch", actions: [delta(1, " not"), delta(2, " what")] });
+    expect(twice.wordCount).toBe(3);
+    expect(twice.words.map((w) => w.text)).toEqual([" Ask", " not", " what"]);
+    expect(once.words.slice(0, once.wordCount)).toEqual(twice.words.slice(0, twice.wordCount));
+    // a step from an older state with other events replaces what an uncommitted one appended
+    const other = streamReducer(first, { type: "batch", actions: [{ type: "event", seq: 1, event: "progress", data: { progress: 0.2 } }, delta(2, " why")] });
+    expect(other.words.slice(0, other.wordCount).map((w) => w.text)).toEqual([" Ask", " why"]);
+  });
+
+  it("says whether any word carried a speaker", () => {
+    const plain = streamReducer(initialStreamState, { type: "batch", actions: [delta(0, " Hola")] });
+    expect(plain.hasSpeakers).toBe(false);
+    expect(streamReducer(plain, { type: "batch", actions: [delta(1, " Ana", "S1")] }).hasSpeakers).toBe(true);
   });
 });

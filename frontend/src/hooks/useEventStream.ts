@@ -35,7 +35,14 @@ export type StreamStatus = "idle" | "connecting" | "open" | "reconnecting" | "co
 
 export interface StreamState {
   status: StreamStatus;
-  words: LiveWord[];
+  /** The words so far, append-only and shared by every state of one stream (copying thousands
+   * of words per animation frame made an hour's stream slower as it grew): this state's words
+   * are the first `wordCount`; a later state may already have appended more. */
+  words: readonly LiveWord[];
+  /** How many of `words` this state holds; it changes whenever a word arrives. */
+  wordCount: number;
+  /** Whether any word came with a speaker label. */
+  hasSpeakers: boolean;
   progress: number;
   processedS: number;
   durationS: number | null;
@@ -50,7 +57,9 @@ export interface StreamState {
 
 export const initialStreamState: StreamState = {
   status: "idle",
-  words: [],
+  words: Object.freeze([]) as readonly LiveWord[],
+  wordCount: 0,
+  hasSpeakers: false,
   progress: 0,
   processedS: 0,
   durationS: null,
@@ -91,7 +100,24 @@ type Action =
   | { type: "batch"; actions: Array<EventAction | PartialAction> }
   | { type: "fatal"; detail: string };
 
-/** Apply one event to `next`, a copy of the state that the caller owns (its `words` array too). */
+/** Append `word` as the `next.wordCount`-th word of the stream's shared list. The same seq at
+ * that place means the same event applied again (React runs a reducer twice in StrictMode, and
+ * again after a discarded render): kept, not doubled; anything else there came from a state
+ * that was never committed and is dropped. */
+function append(next: StreamState, word: LiveWord): void {
+  // Every stream starts from the frozen empty list: its first word gets a list of its own.
+  const words = (Object.isFrozen(next.words) ? [] : next.words) as LiveWord[];
+  const at = next.wordCount;
+  if (words[at]?.seq !== word.seq) {
+    words.length = at;
+    words.push(word);
+  }
+  next.words = words;
+  next.wordCount = at + 1;
+  if (word.speaker) next.hasSpeakers = true;
+}
+
+/** Apply one event to `next`, a copy of the state that the caller owns. */
 function apply(next: StreamState, action: EventAction | PartialAction): void {
   if (action.type === "partial") {
     // a tail sent without an id: not part of the replayable sequence
@@ -104,7 +130,7 @@ function apply(next: StreamState, action: EventAction | PartialAction): void {
   switch (action.event) {
     case "delta": {
       const word = { seq: action.seq, text: String(d.text ?? ""), t0: Number(d.t0), t1: Number(d.t1), speaker: (d.speaker as string) ?? null };
-      next.words.push(word);
+      append(next, word);
       next.partial = afterConfirmed(next.partial, word);
       break;
     }
@@ -131,12 +157,11 @@ function apply(next: StreamState, action: EventAction | PartialAction): void {
   }
 }
 
-/** The state after `actions`, made in one step: the word list is copied once, not per word. */
+/** The state after `actions`, made in one step (one render per batch, not per word). */
 function applyAll(state: StreamState, actions: Array<EventAction | PartialAction>): StreamState {
   const fresh = actions.filter((a) => a.type === "partial" || a.seq > state.lastSeq);
   if (!fresh.length) return state;
-  const adds = fresh.some((a) => a.type === "event" && a.event === "delta");
-  const next = { ...state, words: adds ? state.words.slice() : state.words };
+  const next = { ...state };
   for (const action of fresh) apply(next, action);
   return next;
 }
