@@ -303,7 +303,7 @@ def test_a_reload_mid_recording_is_offered_and_finished(session: Session) -> Non
     expect(page.get_by_role("heading", name="Grabar con el micrófono")).to_be_visible()
     unfinished = page.get_by_role("region", name="Grabación sin terminar")
     expect(unfinished).to_be_visible()
-    session.shot("13-grabar-sin-terminar")
+    session.shot("21-grabar-sin-terminar")
     unfinished.get_by_role("button", name="Enviar lo que falta").click()
     session.wait_done()
     assert session.frames_sent() > sent_before

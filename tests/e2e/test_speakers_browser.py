@@ -45,7 +45,7 @@ def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None
     live = page.get_by_test_id("live-words")
     expect(live.locator(".speaker-label").first).to_have_text("S1", timeout=30_000)
     expect(live.locator('.speaker-label[data-speaker="S2"]').first).to_be_visible()
-    shot(page, "10-hablantes-en-directo")
+    shot(page, "24-hablantes-en-directo")
 
     # The transcript page: a label at each turn, and the editor.
     page.get_by_role("link", name="Biblioteca").click()
@@ -66,7 +66,7 @@ def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None
     assert set(s1.all_inner_texts()) == {"Ana"}
     assert transcript.locator(".speaker-label").count() == turns
     expect(page.get_by_label("Nombre de S1")).to_have_value("Ana")
-    shot(page, "11-hablantes-renombrados")
+    shot(page, "25-hablantes-renombrados")
 
     # The name survives a reload and is printed in the SRT.
     page.reload()
