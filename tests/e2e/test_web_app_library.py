@@ -249,3 +249,61 @@ def test_spanish_messages_and_the_transcript_page_as_the_place_to_work(browser, 
     expect(page.get_by_role("listitem", name="Discurso de 1961")).to_have_count(0)
     assert not errors, errors
     context.close()
+
+
+def test_find_and_replace_on_the_transcript_page_saves_corrections(browser, tiny_stack) -> None:
+    from playwright.sync_api import expect
+
+    # Given a finished transcript that says "country" more than once
+    client = tiny_stack.client()
+    job = client.transcribe_file(str(JFK), title="Buscar y reemplazar")
+    _wait_done(client, job)
+    transcript_id = job["job_id"]
+    before = client.get_transcript(transcript_id)
+    times = before["text"].lower().count("country")
+    assert times >= 2, before["text"]
+    context, page, errors = _signed_in(browser, tiny_stack, client)
+    page.goto(f"/biblioteca/{transcript_id}")
+    expect(page.get_by_role("heading", name="Buscar y reemplazar")).to_be_visible()
+
+    # The panel opens from the keyboard; matching ignores case; Enter walks to the next match
+    page.get_by_role("button", name="Buscar y reemplazar").focus()
+    page.keyboard.press("Enter")
+    find = page.get_by_label("Buscar", exact=True)
+    expect(find).to_be_focused()
+    find.fill("COUNTRY")
+    panel = page.get_by_role("search", name="Buscar y reemplazar")
+    expect(panel.get_by_role("status")).to_have_text(f"{times} coincidencias · 1 de {times}")
+    expect(page.locator("mark.find-match")).to_have_count(times)
+    expect(page.locator("mark.find-match.current")).to_have_count(1)
+    find.press("Enter")
+    expect(panel.get_by_role("status")).to_have_text(f"{times} coincidencias · 2 de {times}")
+    expect(page.locator("mark.find-match.current")).to_be_in_viewport()
+
+    # Someone else changes the transcript meanwhile: replacing is refused with the Spanish message
+    client.update_transcript(transcript_id, title="Buscar y reemplazar, otra vez")
+    page.get_by_label("Reemplazar por").fill("nation")
+    panel.get_by_role("button", name="Reemplazar todo").click()
+    expect(page.get_by_role("alert")).to_contain_text("Alguien lo cambió mientras tanto")
+    assert "nation" not in client.get_transcript(transcript_id)["text"]
+
+    # After a reload, "Reemplazar todo" saves every match as its segment's correction
+    page.reload()
+    page.get_by_role("button", name="Buscar y reemplazar").click()
+    page.get_by_label("Buscar", exact=True).fill("country")
+    page.get_by_label("Reemplazar por").fill("nation")
+    panel.get_by_role("button", name="Reemplazar todo").click()
+    expect(page.get_by_text(f"Se reemplazaron {times} coincidencias.")).to_be_visible()
+    expect(panel.get_by_role("status")).to_have_text("Sin coincidencias")
+    expect(page.locator(".word", has_text="nation")).to_have_count(times)
+
+    # The server has the corrections: the API, the TXT download, and the page after a reload
+    after = client.get_transcript(transcript_id)
+    assert after["text"].lower().count("nation") == times and "country" not in after["text"].lower(), after["text"]
+    txt = client.download(transcript_id, "txt").text
+    assert "nation" in txt and "country" not in txt.lower(), txt
+    page.reload()
+    expect(page.locator(".word", has_text="nation")).to_have_count(times)
+    expect(page.locator(".word", has_text="country")).to_have_count(0)
+    assert not errors, errors
+    context.close()

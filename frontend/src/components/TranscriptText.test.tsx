@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { BLOCK_SEGMENTS, blocksOf, TranscriptText, type TextSegment } from "./TranscriptText";
+import { findMatches } from "../lib/findReplace";
+import { BLOCK_SEGMENTS, blocksOf, TranscriptText, wordRanges, type TextSegment } from "./TranscriptText";
 
 /** `n` segments of three words each, a second apart; speakers alternate every 7 segments. */
 function transcript(n: number): TextSegment[] {
@@ -66,5 +67,24 @@ describe("TranscriptText", () => {
     expect(screen.getByRole("textbox")).toHaveValue("w25 corregido");
     fireEvent.click(screen.getByRole("button", { name: "Guardar" }));
     expect(onSave).toHaveBeenCalledWith(segments[25]);
+  });
+
+  it("marks find matches inside the words, the current one apart, in every block", async () => {
+    const segments = transcript(45);
+    const matches = findMatches(segments, "W4"); // w4a..w4c and w40a..w44c
+    expect(matches).toHaveLength(3 + 5 * 3);
+    render(<TranscriptText segments={segments} playing={-1} onSeek={() => {}} matches={matches} currentMatch={4} />);
+    await waitFor(() => expect(document.querySelectorAll("mark.find-match")).toHaveLength(18), { timeout: 10_000 });
+    const current = document.querySelectorAll("mark.find-match.current");
+    expect(current).toHaveLength(1);
+    expect(current[0]).toHaveTextContent("w4");
+    expect(current[0].closest(".word")).toHaveTextContent("w40b");
+    // The words stay whole and clickable around their marks.
+    expect(document.querySelectorAll(".word.clickable")).toHaveLength(45 * 3);
+  });
+
+  it("places words in their segment's text, or gives up when they do not spell it", () => {
+    expect(wordRanges(" Ask not what", [{ text: " Ask" }, { text: " not" }, { text: " what" }])).toEqual([0, 4, 8]);
+    expect(wordRanges(" Ask not", [{ text: " Ask" }, { text: " nada" }])).toBeNull();
   });
 });

@@ -8,9 +8,10 @@
 // in it changes (the word playing moves into or within it, its line is edited, names change).
 // Offscreen blocks skip layout and paint (content-visibility in styles.css), yet stay in the
 // page: find in page, screen readers and Tab reach every word.
-import { memo, useEffect, useMemo, useState } from "react";
+import { memo, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useI18n } from "../i18n";
 import { clock } from "../lib/format";
+import type { TextMatch } from "../lib/findReplace";
 import { SpeakerTurnLabel, type SpeakerNames } from "./SpeakerLabel";
 
 /** Segments per block, and blocks drawn with the page itself. */
@@ -34,6 +35,8 @@ interface Block<Segment extends TextSegment = TextSegment> {
   /** The word index after this block's last word. */
   end: number;
   start: number;
+  /** Index (across the transcript) of the block's first segment. */
+  first: number;
   /** The speaker of the segment before the block, for the turn label of its first segment. */
   before: string | null;
 }
@@ -50,7 +53,7 @@ export function blocksOf<Segment extends TextSegment>(segments: Segment[], size 
       word += s.words?.length ?? 0;
       return first;
     });
-    blocks.push({ segments: slice, firstWord, start, end: word, before: segments[i - 1]?.speaker ?? null });
+    blocks.push({ segments: slice, firstWord, start, first: i, end: word, before: segments[i - 1]?.speaker ?? null });
   }
   return blocks;
 }
@@ -68,10 +71,35 @@ export interface TranscriptTextProps<Segment extends TextSegment = TextSegment> 
   onEdit?: (segment: Segment) => void;
   onSave?: (segment: Segment) => void;
   onCancel?: () => void;
+  /** Find and replace: the matches to highlight, and the index of the current one (or -1). */
+  matches?: TextMatch[];
+  currentMatch?: number;
 }
 
-export function TranscriptText<Segment extends TextSegment>({ segments, playing, editing = null, draft = "", ...rest }: TranscriptTextProps<Segment>) {
+/** A match as a block draws it: its range in a segment and its index among all matches. */
+interface BlockMark {
+  segment: number;
+  start: number;
+  end: number;
+  index: number;
+}
+
+const NO_MARKS: BlockMark[] = [];
+
+export function TranscriptText<Segment extends TextSegment>({ segments, playing, editing = null, draft = "", matches, currentMatch = -1, ...rest }: TranscriptTextProps<Segment>) {
   const blocks = useMemo(() => blocksOf(segments), [segments]);
+  // Each block gets only its own matches (the same empty list when none): a new search re-renders
+  // the blocks it touches, not the whole text.
+  const marks = useMemo(() => {
+    const byBlock: BlockMark[][] = blocks.map(() => NO_MARKS);
+    matches?.forEach((m, index) => {
+      const b = Math.floor(m.segment / BLOCK_SEGMENTS);
+      if (b >= byBlock.length) return;
+      if (byBlock[b] === NO_MARKS) byBlock[b] = [];
+      byBlock[b].push({ ...m, index });
+    });
+    return byBlock;
+  }, [blocks, matches]);
   const [shown, setShown] = useState(FIRST_BLOCKS);
   useEffect(() => {
     if (shown >= blocks.length) return;
@@ -80,8 +108,10 @@ export function TranscriptText<Segment extends TextSegment>({ segments, playing,
   }, [shown, blocks.length]);
   return (
     <>
-      {blocks.slice(0, shown).map((block) => {
+      {blocks.slice(0, shown).map((block, b) => {
         const edits = editing !== null && block.segments.some((s) => s.id === editing);
+        const blockMarks = marks[b] ?? NO_MARKS;
+        const current = blockMarks.some((m) => m.index === currentMatch) ? currentMatch : -1;
         return (
           <SegmentBlock
             key={block.segments[0].id}
@@ -89,7 +119,9 @@ export function TranscriptText<Segment extends TextSegment>({ segments, playing,
             playing={playing >= block.start && playing < block.end ? playing : -1}
             editing={edits ? editing : null}
             draft={edits ? draft : ""}
-            {...(rest as Omit<BlockProps, "block" | "playing" | "editing" | "draft">)}
+            marks={blockMarks}
+            current={current}
+            {...(rest as Omit<BlockProps, "block" | "playing" | "editing" | "draft" | "marks" | "current">)}
           />
         );
       })}
@@ -97,7 +129,7 @@ export function TranscriptText<Segment extends TextSegment>({ segments, playing,
   );
 }
 
-type BlockProps = Omit<TranscriptTextProps, "segments"> & { block: Block };
+type BlockProps = Omit<TranscriptTextProps, "segments" | "matches" | "currentMatch"> & { block: Block; marks: BlockMark[]; current: number };
 
 /** The same block: the same segments (a refetch after an edit keeps unchanged ones identical). */
 function sameBlock(a: Block, b: Block): boolean {
@@ -111,12 +143,14 @@ function sameProps(a: BlockProps, b: BlockProps): boolean {
   return true;
 }
 
-const SegmentBlock = memo(function SegmentBlock({ block, names, playing, editing, draft, onDraft, onSeek, onEdit, onSave, onCancel }: BlockProps) {
+const SegmentBlock = memo(function SegmentBlock({ block, names, playing, editing, draft, onDraft, onSeek, onEdit, onSave, onCancel, marks, current }: BlockProps) {
   const { t } = useI18n();
   return (
     <div className="segment-block">
       {block.segments.map((segment, i) => {
         const previous = i > 0 ? block.segments[i - 1].speaker : block.before;
+        const segmentMarks = marks.length ? marks.filter((m) => m.segment === block.first + i) : NO_MARKS;
+        const spans = segmentMarks.length && segment.words?.length ? wordRanges(segment.text, segment.words) : null;
         return (
           <div key={segment.id} className="segment">
             {segment.speaker && segment.speaker !== previous && <SpeakerTurnLabel label={segment.speaker} names={names} />}
@@ -145,7 +179,7 @@ const SegmentBlock = memo(function SegmentBlock({ block, names, playing, editing
             ) : (
               <>
                 <p className="line">
-                  {(segment.words?.length ? segment.words : null)?.map((w, k) => {
+                  {(segment.words?.length && (!segmentMarks.length || spans) ? segment.words : null)?.map((w, k) => {
                     const index = block.firstWord[i] + k;
                     const active = index === playing;
                     return (
@@ -162,10 +196,10 @@ const SegmentBlock = memo(function SegmentBlock({ block, names, playing, editing
                           }
                         }}
                       >
-                        {w.text}
+                        {spans ? marked(w.text, spans[k], segmentMarks, current) : w.text}
                       </span>
                     );
-                  }) ?? segment.text}
+                  }) ?? (segmentMarks.length ? marked(segment.text, 0, segmentMarks, current) : segment.text)}
                   {segment.edited && <small className="badge edited">{t("detail.edited")}</small>}
                 </p>
                 {onEdit && (
@@ -181,3 +215,39 @@ const SegmentBlock = memo(function SegmentBlock({ block, names, playing, editing
     </div>
   );
 }, sameProps);
+
+/** Where each word's text starts in the segment's text (its leading spaces included), or null
+ * when the words do not spell the text (then the line is drawn as text while it has matches). */
+export function wordRanges(text: string, words: ReadonlyArray<{ text: string }>): number[] | null {
+  const starts: number[] = [];
+  let at = 0;
+  for (const w of words) {
+    const token = w.text.trim();
+    const pos = text.indexOf(token, at);
+    if (pos < 0) return null;
+    starts.push(pos - (w.text.length - w.text.trimStart().length));
+    at = pos + token.length;
+  }
+  return starts;
+}
+
+/** `piece` (which starts at `offset` in its segment's text) with the matches in it marked. */
+function marked(piece: string, offset: number, marks: BlockMark[], current: number): ReactNode {
+  const out: ReactNode[] = [];
+  let at = 0;
+  for (const m of marks) {
+    const start = Math.max(m.start - offset, at);
+    const end = Math.min(m.end - offset, piece.length);
+    if (end <= start) continue;
+    if (start > at) out.push(piece.slice(at, start));
+    out.push(
+      <mark key={`${m.index}-${start}`} className={`find-match${m.index === current ? " current" : ""}`} data-match={m.index}>
+        {piece.slice(start, end)}
+      </mark>,
+    );
+    at = end;
+  }
+  if (!out.length) return piece;
+  if (at < piece.length) out.push(piece.slice(at));
+  return out;
+}

@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { api, unwrap, type Segment, type TranscriptDetail as TranscriptDetailData } from "../api/client";
-import { isRunning, useLanguages, useRetranscribe, useTranscript } from "../api/queries";
+import { isRunning, useLanguages, useRetranscribe, useTranscript, useUpdateTranscript } from "../api/queries";
+import { FindReplace } from "../components/FindReplace";
+import { findMatches, replacements, type TextMatch } from "../lib/findReplace";
 import { ProgressBar } from "../components/JobView";
 import { LanguageDoubt } from "../components/LanguageDoubt";
 import { TranscriptActions } from "../components/TranscriptActions";
@@ -49,6 +51,11 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   const heading = useRef<HTMLHeadingElement>(null);
   const [editing, setEditing] = useState<number | null>(null);
   const [draft, setDraft] = useState("");
+  const update = useUpdateTranscript(id);
+  const [finding, setFinding] = useState(false);
+  const [findFocus, setFindFocus] = useState(0);
+  const [query, setQuery] = useState("");
+  const [current, setCurrent] = useState(0);
   const audio = useRef<HTMLAudioElement>(null);
   // Each answer carries a freshly signed audio URL: keep the first, so a refresh after an edit
   // does not reload the player and lose its place.
@@ -59,6 +66,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   useEffect(() => {
     setEditing(null);
     setError(null);
+    setFinding(false);
+    setQuery("");
   }, [id]);
 
   /** A new job over the same audio in `language`; the page then follows the new transcript. */
@@ -134,6 +143,42 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
 
   const silent = detail?.status === "completed" && detail.segments.length === 0;
   const segments = detail?.segments;
+  const editable = detail?.status === "completed" && !silent;
+
+  // Find and replace: matches across the whole text, walked one at a time.
+  const searched = useDeferredValue(finding ? query : "");
+  const matches = useMemo<TextMatch[]>(() => (searched.trim() && segments ? findMatches(segments, searched) : []), [segments, searched]);
+  const at = matches.length ? Math.min(current, matches.length - 1) : -1;
+  useEffect(() => setCurrent(0), [searched]);
+  useEffect(() => {
+    if (at < 0) return;
+    document.querySelector(`mark.find-match[data-match="${at}"]`)?.scrollIntoView({ block: "center" });
+  }, [at, matches]);
+  // Ctrl/Cmd+F opens the panel (or returns to its field) on a transcript that can be edited.
+  useEffect(() => {
+    if (!editable) return;
+    function onKey(e: KeyboardEvent) {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "f") {
+        e.preventDefault();
+        setFinding(true);
+        setFindFocus((n) => n + 1);
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [editable]);
+
+  async function replace(chosen: TextMatch[], replacement: string) {
+    if (!detail || !chosen.length) return;
+    setError(null);
+    try {
+      // Sent with the version read: had someone changed the text since, the answer is 409.
+      await update.mutateAsync({ segments: replacements(detail.segments, chosen, replacement), version: detail.version });
+      setNotice(chosen.length === 1 ? t("find.replacedOne") : t("find.replacedMany", { n: String(chosen.length) }));
+    } catch (e) {
+      setError(errorText(e, t));
+    }
+  }
   const allWords = useMemo(() => (segments ?? []).flatMap((s) => s.words ?? []), [segments]);
   const playing = currentWord(allWords, time);
   const sourceKey = detail ? languageSourceKey(detail) : null;
@@ -230,6 +275,24 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
                 </p>
               )}
               {silent && <p className="muted">{t("job.noSpeech")}</p>}
+              {editable &&
+                (finding ? (
+                  <FindReplace
+                    query={query}
+                    onQuery={setQuery}
+                    count={matches.length}
+                    current={at}
+                    focusKey={findFocus}
+                    onStep={(by) => setCurrent((at + by + matches.length) % matches.length)}
+                    onReplace={(replacement) => replace([matches[at]], replacement)}
+                    onReplaceAll={(replacement) => replace(matches, replacement)}
+                    onClose={() => setFinding(false)}
+                  />
+                ) : (
+                  <button type="button" className="small-btn find-open" aria-keyshortcuts="Control+F" onClick={() => setFinding(true)}>
+                    {t("find.open")}
+                  </button>
+                ))}
               <TranscriptText
                 key={detail.id}
                 segments={detail.segments}
@@ -242,6 +305,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
                 onEdit={startEditing}
                 onSave={save}
                 onCancel={stopEditing}
+                matches={matches}
+                currentMatch={at}
               />
             </section>
           </div>
