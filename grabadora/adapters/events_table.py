@@ -3,7 +3,7 @@
 Events are stored packed: one item holds a run of consecutive events (a transcript segment's
 words and its progress, a live step's words), keyed by the run's first seq, with `n` events in
 `events`. A word per item made an hour of audio ~11,000 transactional writes (and as many
-reads for every stream that replays it); a segment per item makes it ~600 (573 segments in benchmarks/hour.py's hour). What clients see is
+reads for every stream that replays it); a segment per item makes it ~600 (benchmarks/hour.py's hour streamed 573 progress events, about one per segment). What clients see is
 unchanged: every event keeps its own seq, gap-free from 0, and a stream resumes after any of
 them (docs/DECISIONS.md "Event log packing").
 """
