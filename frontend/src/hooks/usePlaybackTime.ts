@@ -1,11 +1,11 @@
-import { useEffect, useState, type RefObject } from "react";
+import { useCallback, useEffect, useState, type RefObject } from "react";
 
 /**
  * The audio element's current time, followed smoothly while it plays (timeupdate alone fires
  * only ~4 times a second). `src` re-attaches the listeners when the player is (re)made.
- * Returns the time and a setter, for a seek to show at once.
+ * Returns the time and `seek(to)`, which moves the player there, shows it at once and plays.
  */
-export function usePlaybackTime(audio: RefObject<HTMLAudioElement | null>, src: string | null | undefined): [number, (t: number) => void] {
+export function usePlaybackTime(audio: RefObject<HTMLAudioElement | null>, src: string | null | undefined): [number, (to: number) => void] {
   const [time, setTime] = useState(0);
   useEffect(() => {
     const el = audio.current;
@@ -30,5 +30,15 @@ export function usePlaybackTime(audio: RefObject<HTMLAudioElement | null>, src: 
       el.removeEventListener("seeked", onUpdate);
     };
   }, [audio, src]);
-  return [time, setTime];
+  const seek = useCallback(
+    (to: number) => {
+      const el = audio.current;
+      if (!el) return;
+      el.currentTime = to;
+      setTime(to);
+      void el.play().catch(() => {});
+    },
+    [audio],
+  );
+  return [time, seek];
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { ApiError } from "../api/client";
 import { useSharedTranscript } from "../api/queries";
 import { TranscriptText } from "../components/TranscriptText";
@@ -19,7 +19,7 @@ export function SharedTranscript({ token }: { token: string }) {
   const audio = useRef<HTMLAudioElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const [rate, setRate] = useState(1);
-  const [time, setTime] = usePlaybackTime(audio, data?.audio_url);
+  const [time, seek] = usePlaybackTime(audio, data?.audio_url);
   usePlaybackKeys(audio);
 
   useEffect(() => {
@@ -29,16 +29,6 @@ export function SharedTranscript({ token }: { token: string }) {
     if (data) heading.current?.focus();
   }, [data]);
 
-  const seek = useCallback(
-    (to: number) => {
-      const el = audio.current;
-      if (!el) return;
-      el.currentTime = to;
-      setTime(to);
-      void el.play().catch(() => {});
-    },
-    [setTime],
-  );
   const segments = data?.segments;
   const words = useMemo(() => (segments ?? []).flatMap((s) => s.words), [segments]);
 

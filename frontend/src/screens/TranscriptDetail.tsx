@@ -94,18 +94,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   usePlaybackKeys(audio);
 
   // Follow playback smoothly, to highlight the word playing.
-  const [time, setTime] = usePlaybackTime(audio, detail?.audio_url);
+  const [time, seek] = usePlaybackTime(audio, detail?.audio_url);
 
-  const seek = useCallback(
-    (to: number) => {
-      const el = audio.current;
-      if (!el) return;
-      el.currentTime = to;
-      setTime(to);
-      void el.play().catch(() => {});
-    },
-    [setTime],
-  );
   const startEditing = useCallback((segment: Segment) => {
     setDraft(segment.text.trim());
     setEditing(segment.id);
