@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra_cdk.common import Shared
+from infra_cdk.common import Shared, rate_limit_web_acl
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.nag import S3_READ_ACTIONS, s3_grant_findings, suppress
@@ -103,26 +103,8 @@ class Api(Construct):
         # CloudFront): a flood from one address is blocked before it reaches the Lambda.
         self.web_acl = None
         if config.api_waf_rate_limit:
-            self.web_acl = wafv2.CfnWebACL(
-                self,
-                "WebAcl",
-                scope="REGIONAL",
-                default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name="grabadora-api", sampled_requests_enabled=True),
-                rules=[wafv2.CfnWebACL.RuleProperty(
-                    name="RatePerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=config.api_waf_rate_limit, aggregate_key_type="FORWARDED_IP",
-                        forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
-                            header_name="X-Forwarded-For", fallback_behavior="MATCH"),
-                    )),
-                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                        cloud_watch_metrics_enabled=True, metric_name="grabadora-api-rate", sampled_requests_enabled=True),
-                )],
-            )
+            self.web_acl = rate_limit_web_acl(self, "WebAcl", waf_scope="REGIONAL", name="grabadora-api",
+                                              limit=config.api_waf_rate_limit, forwarded_for=True)
             wafv2.CfnWebACLAssociation(self, "WebAclAssociation", resource_arn=api.deployment_stage.stage_arn,
                                        web_acl_arn=self.web_acl.attr_arn)
         suppress(

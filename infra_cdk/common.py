@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra_cdk.config import ASSET_EXCLUDE, REPO_ROOT, DeployConfig
@@ -127,3 +128,41 @@ class Shared(Construct):
             },
         )
         return fn
+
+
+def rate_limit_web_acl(
+    scope: Construct,
+    construct_id: str,
+    *,
+    waf_scope: str,
+    name: str,
+    limit: int,
+    forwarded_for: bool = False,
+) -> wafv2.CfnWebACL:
+    """A web ACL that allows everything but blocks an address past `limit` requests in 5 minutes.
+
+    `waf_scope` is CLOUDFRONT (the distribution, where the source address is the viewer's) or
+    REGIONAL (the API stage; behind CloudFront the viewer is in X-Forwarded-For, `forwarded_for`).
+    """
+    rate = wafv2.CfnWebACL.RateBasedStatementProperty(
+        limit=limit,
+        aggregate_key_type="FORWARDED_IP" if forwarded_for else "IP",
+        forwarded_ip_config=wafv2.CfnWebACL.ForwardedIPConfigurationProperty(header_name="X-Forwarded-For", fallback_behavior="MATCH")
+        if forwarded_for else None,
+    )
+    return wafv2.CfnWebACL(
+        scope,
+        construct_id,
+        scope=waf_scope,
+        default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+        visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+            cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True),
+        rules=[wafv2.CfnWebACL.RuleProperty(
+            name="RatePerIp",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=rate),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=f"{name}-rate", sampled_requests_enabled=True),
+        )],
+    )

@@ -7,10 +7,10 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra_cdk.api import Api
+from infra_cdk.common import rate_limit_web_acl
 from infra_cdk.config import DeployConfig
 from infra_cdk.data import Data
 from infra_cdk.nag import ANY_RESOURCE, LAMBDA_BASIC, S3_READ_ACTIONS, s3_grant_findings, suppress
@@ -245,23 +245,8 @@ class Frontend(Construct):
         if not config.edge_waf_rate_limit:
             return None
         in_us_east_1 = cdk.CfnCondition(self, "InUsEast1", expression=cdk.Fn.condition_equals(cdk.Aws.REGION, "us-east-1"))
-        self.edge_web_acl = wafv2.CfnWebACL(
-            self,
-            "EdgeWebAcl",
-            scope="CLOUDFRONT",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name="grabadora-edge", sampled_requests_enabled=True),
-            rules=[wafv2.CfnWebACL.RuleProperty(
-                name="RatePerIp",
-                priority=0,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                # At the edge the source address is the viewer's own.
-                statement=wafv2.CfnWebACL.StatementProperty(rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=config.edge_waf_rate_limit, aggregate_key_type="IP")),
-                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name="grabadora-edge-rate", sampled_requests_enabled=True),
-            )],
-        )
+        # At the edge the source address is the viewer's own.
+        self.edge_web_acl = rate_limit_web_acl(self, "EdgeWebAcl", waf_scope="CLOUDFRONT", name="grabadora-edge",
+                                               limit=config.edge_waf_rate_limit)
         self.edge_web_acl.cfn_options.condition = in_us_east_1
         return cdk.Fn.condition_if(in_us_east_1.logical_id, self.edge_web_acl.attr_arn, cdk.Aws.NO_VALUE).to_string()
