@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/live_policy.py [--model base|tiny.en] [--file NAME] [--language es]
         [--repeat N] [--beam 1] [--frame 0.25] [--cpu-threads 2] [--tune trim_s=10 ...]
         [--clock wall|cpu|SECONDS] [--variant NAME [beam=N] [knob=value ...]]... [--rounds N]
-        [--explain]
+        [--explain] [--device cpu|cuda]
 
 The recording (from /work/shared/audio, `--repeat` times back to back for a long session)
 becomes available in `--frame`-second frames as a microphone's would. A
@@ -26,6 +26,11 @@ The clock (`--clock`) says what "time" is:
 - a number S: every decoding step costs exactly S seconds (others cost nothing). The steps then
   see the same audio in every run, so the confirmed words depend on the policy alone: the way to
   compare the WER of two policies on a noisy machine (latency then only reflects S).
+
+`--device cuda` replays on a GPU as the worker's live sessions decode there
+(`gpu_container.profiles.live_decoding`: the compute type, beam and encoder window of the device);
+`--beam` and `--tune encoder_pad_s=…` override them. The whole-file comparison then uses the
+device's `balanced` and `fast` profiles too.
 
 `--variant NAME [beam=N] [knob=value ...]` (repeatable) replays several policies in one process,
 alternated over `--rounds` rounds, so they share the same period of the machine; a table of
@@ -310,14 +315,19 @@ def _explain(words, tags: dict[int, _Tag], reference: str, whole: str | None, la
 
 
 def _variants(args) -> list[Variant]:
+    """The policies to replay; unless told otherwise, they decode as the worker does on `--device`."""
+    from gpu_container.profiles import live_decoding
+
+    decoding = live_decoding(args.device)
+    beam = args.beam if args.beam is not None else decoding.beam_size
+    base = {"encoder_pad_s": decoding.encoder_pad_s, **_tuning(args.tune)}
     if not args.variant:
-        return [Variant("default" if not args.tune else "tuned", args.beam, _tuning(args.tune))]
+        return [Variant("default" if not args.tune else "tuned", beam, base)]
     out = []
     for spec in args.variant:
         name, *pairs = spec
-        tuning = {**_tuning(args.tune), **_tuning(pairs)}
-        beam = int(tuning.pop("beam", args.beam))
-        out.append(Variant(name, beam, tuning))
+        tuning = {**base, **_tuning(pairs)}
+        out.append(Variant(name, int(tuning.pop("beam", beam)), tuning))
     return out
 
 
@@ -327,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", default="aeneas_capitan_veneno_es.mp3")
     parser.add_argument("--language", default=None, help="default: the reference's language (none = detect)")
     parser.add_argument("--repeat", type=int, default=1, help="play the recording this many times in a row")
-    parser.add_argument("--beam", type=int, default=1)
+    parser.add_argument("--beam", type=int, default=None, help="default: the worker's live beam on --device")
     parser.add_argument("--frame", type=float, default=0.25, help="seconds of audio per arriving frame")
     parser.add_argument("--cpu-threads", type=int, default=2)
     parser.add_argument("--tune", action="append", default=[], help="LiveTuning override, name=json")
@@ -338,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true", help="attribute each live error (see above)")
     parser.add_argument("--no-whole", action="store_true", help="skip the whole-file transcriptions")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args(argv)
     if args.clock not in ("wall", "cpu"):
         float(args.clock)
@@ -346,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     from faster_whisper import WhisperModel, decode_audio
 
     from gpu_container.model_store import resolve_model
-    from gpu_container.profiles import decode_profile
+    from gpu_container.profiles import decode_profile, live_decoding
     from gpu_container.transcriber import transcribe_kwargs
     from grabadora.models import QualityProfile, TranscribeOptions
     from tests.conftest import wer
@@ -360,11 +371,13 @@ def main(argv: list[str] | None = None) -> int:
     norm_lang = language or ref.get("language") or "es"
 
     path = str(resolve_model(args.model, None))
-    model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=args.cpu_threads)
+    compute_type = decode_profile(args.device, live_decoding(args.device).profile).compute_type
+    model = WhisperModel(path, device=args.device, compute_type=compute_type, cpu_threads=args.cpu_threads)
     one = decode_audio(str(AUDIO_DIR / args.file), sampling_rate=SAMPLE_RATE)
     audio = np.concatenate([one] * args.repeat)
     variants = _variants(args)
-    log(f"{args.file} x{args.repeat}: {audio.size / SAMPLE_RATE:.1f} s of audio, clock {args.clock}, "
+    log(f"{args.file} x{args.repeat}: {audio.size / SAMPLE_RATE:.1f} s of audio, {args.device} {compute_type}, "
+        f"clock {args.clock}, "
         f"variants {[(v.name, v.beam, v.tuning) for v in variants]}")
 
     # Warm the model so the first step is not also CTranslate2's first call.
@@ -374,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_whole:
         for profile in (QualityProfile.BALANCED, QualityProfile.FAST):
             options = TranscribeOptions(language=language, profile=profile)
-            kwargs = transcribe_kwargs(options, decode_profile("cpu", profile))
+            kwargs = transcribe_kwargs(options, decode_profile(args.device, profile))
             text = "".join(s.text for s in model.transcribe(one, **kwargs)[0])
             whole[profile.value] = " ".join([text] * args.repeat)
 

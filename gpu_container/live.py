@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grabadora.errors import Conflict, NotFound
-from grabadora.models import JobStatus, LiveMessage, QualityProfile, Segment, StopReason, Transcript, Word
+from grabadora.models import JobStatus, LiveMessage, Segment, StopReason, Transcript, Word
 from gpu_container.job import (
     EventLog,
     Outcome,
@@ -39,36 +39,13 @@ from gpu_container.job import (
     transcript_key,
     with_speakers,
 )
+from gpu_container.profiles import live_decoding
 from gpu_container.streaming import LiveTranscriber, StreamStep, words_to_segments
 from gpu_container.transcriber import Transcriber, restricted_detection
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-
-
-@dataclass(frozen=True)
-class LiveDecoding:
-    """How a live session decodes on the device that runs it: the model copy, beam and window."""
-
-    profile: QualityProfile  # which compute type the session's model copy is loaded with
-    beam_size: int
-    encoder_pad_s: float | None  # LiveTuning.encoder_pad_s: None is Whisper's own 30 s window
-
-
-def live_decoding(device: str) -> LiveDecoding:
-    """Every step re-decodes the buffer, so what a step may cost decides how it decodes.
-
-    On a CPU a step must stay near a second (2 cores, `base`): greedy, with the encoder cut to the
-    buffer. Both cost words: replayed at the same step paces (benchmarks/live_policy.py), beam 5
-    over 30 s windows makes 14.5 % WER of the greedy cut encoder's 17.1 % on the 70 s Spanish
-    reading, but its steps take about three times the CPU and break the latency targets there
-    (docs/BENCHMARKS.md, "Live sessions"). On CUDA a step costs milliseconds, so the session
-    decodes as file mode's `balanced` does.
-    """
-    if device == "cuda":
-        return LiveDecoding(QualityProfile.BALANCED, beam_size=5, encoder_pad_s=None)
-    return LiveDecoding(QualityProfile.FAST, beam_size=1, encoder_pad_s=1.0)
 
 
 @dataclass(frozen=True)

@@ -31,3 +31,27 @@ _PROFILES: dict[str, dict[QualityProfile, DecodeProfile]] = {
 
 def decode_profile(device: str, profile: QualityProfile) -> DecodeProfile:
     return _PROFILES["cuda" if device == "cuda" else "cpu"][profile]
+
+
+@dataclass(frozen=True)
+class LiveDecoding:
+    """How a live session decodes on the device that runs it: the model copy, beam and window."""
+
+    profile: QualityProfile  # which compute type the session's model copy is loaded with
+    beam_size: int
+    encoder_pad_s: float | None  # LiveTuning.encoder_pad_s: None is Whisper's own 30 s window
+
+
+def live_decoding(device: str) -> LiveDecoding:
+    """Every step re-decodes the buffer, so what a step may cost decides how it decodes.
+
+    On a CPU a step must stay near a second (2 cores, `base`): greedy, with the encoder cut to the
+    buffer. Both cost words: replayed at the same step paces (benchmarks/live_policy.py), beam 5
+    over 30 s windows makes 14.5 % WER of the greedy cut encoder's 17.1 % on the 70 s Spanish
+    reading, but its steps take about three times the CPU and break the latency targets there
+    (docs/BENCHMARKS.md, "Live sessions"). On CUDA a step costs milliseconds, so the session
+    decodes as file mode's `balanced` does.
+    """
+    if device == "cuda":
+        return LiveDecoding(QualityProfile.BALANCED, beam_size=5, encoder_pad_s=None)
+    return LiveDecoding(QualityProfile.FAST, beam_size=1, encoder_pad_s=1.0)

@@ -221,7 +221,7 @@ def test_finish_keeps_an_unsure_last_word_in_speech_and_settles_it_with_a_wider_
 
 
 def test_a_live_session_decodes_greedily_on_a_cpu_and_as_balanced_file_mode_on_cuda() -> None:
-    from gpu_container.live import live_decoding
+    from gpu_container.profiles import live_decoding
     from grabadora.models import QualityProfile
 
     # A CPU step re-decodes the buffer within about a second: greedy, the encoder cut to the buffer
