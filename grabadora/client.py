@@ -260,9 +260,11 @@ class GrabadoraClient:
     # The library --------------------------------------------------------------------------
 
     def list_transcripts(
-        self, search: str | None = None, status: str | None = None, limit: int = 20, cursor: str | None = None
+        self, search: str | None = None, status: str | None = None, limit: int = 20, cursor: str | None = None,
+        source_sha256: str | None = None,
     ) -> dict:
-        params = {k: v for k, v in {"search": search, "status": status, "limit": limit, "cursor": cursor}.items() if v is not None}
+        asked = {"search": search, "status": status, "limit": limit, "cursor": cursor, "source_sha256": source_sha256}
+        params = {k: v for k, v in asked.items() if v is not None}
         response = self._http.get("transcripts", params=params, headers=self._auth)
         _raise_for(response)
         return response.json()

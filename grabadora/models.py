@@ -78,6 +78,9 @@ def clean_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
+SHA256_HEX = r"^[0-9a-f]{64}$"  # a SHA-256 digest as lowercase hex
+
+
 class TranscribeOptions(BaseModel):
     """What a user may ask of one transcription; travels in the SQS message."""
 
@@ -343,6 +346,9 @@ class TranscriptSummary(BaseModel):
     updated_at: str | None = None
     preview: str | None = Field(None, description="the start of the (corrected) text")
     edited_at: str | None = None
+    source_sha256: str | None = Field(
+        None, description="SHA-256 (hex) of the file transcribed, when known: the web app warns before the same file is sent again"
+    )
 
     @classmethod
     def stored_fields(cls) -> tuple[str, ...]:
@@ -368,6 +374,9 @@ class TranscriptItem(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)  # the TranscribeOptions / LiveOptions asked for
     audio_key: str | None = None
     source: Literal["file", "live"] = "file"
+    # SHA-256 of the file's bytes: computed here for a file sent along, declared by the client
+    # for a presigned upload (the API never reads those bytes); only a hint for its owner.
+    source_sha256: str | None = None
     live: LiveLimits | None = None
     progress: float = 0
     attempts: int = 0

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from grabadora.models import (
+    SHA256_HEX,
     ExportDestination,
     ExportRecord,
     JobStatus,
@@ -73,6 +74,12 @@ class UploadOut(BaseModel):
 
 class TranscribeRequest(TranscribeOptions):
     upload_id: str = Field(..., min_length=26, max_length=26)
+    source_sha256: str | None = Field(
+        None,
+        pattern=SHA256_HEX,
+        description="SHA-256 (lowercase hex) of the uploaded file's bytes, as the client computed it; kept with the "
+        "transcript so GET /transcripts?source_sha256= finds earlier transcripts of the same file",
+    )
 
 
 class JobOut(BaseModel):

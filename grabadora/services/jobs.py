@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import re
@@ -128,8 +129,12 @@ def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) ->
         )
 
 
-def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions) -> dict:
-    """Queue a transcription of an uploaded file. The upload's id becomes the job's id."""
+def submit_upload(
+    ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions,
+    *, source_sha256: str | None = None,
+) -> dict:
+    """Queue a transcription of an uploaded file. The upload's id becomes the job's id;
+    `source_sha256` is the file's digest as the client declared it."""
     check_quota(ports.user_state, settings, user_id)
     if not re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", upload_id):
         raise InvalidInput("upload_id: not an upload id")
@@ -140,7 +145,7 @@ def submit_upload(ports: Ports, settings: Settings, user_id: str, upload_id: str
     check_size(size, settings.max_upload_mb)
     check_declared(ports, user_id, upload_id, key, size)
     seconds, _ = probe_duration(size, lambda offset, length: ports.store.read_range(key, offset, length))
-    return _register_and_enqueue(ports, settings, user_id, upload_id, key, options, seconds)
+    return _register_and_enqueue(ports, settings, user_id, upload_id, key, options, seconds, source_sha256)
 
 
 def check_declared(ports: Ports, user_id: str, upload_id: str, key: str, size: int) -> None:
@@ -186,7 +191,7 @@ def submit_file(
     except GrabadoraError:
         quota.release(ports.user_state, user_id, job_id)
         raise
-    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, None)
+    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, None, hashlib.sha256(body).hexdigest())
 
 
 def _turns_on(settings: Settings) -> bool:
@@ -203,7 +208,7 @@ def with_user_languages(user_state: UserStateTable, user_id: str, options: Trans
 
 def _register_and_enqueue(
     ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions,
-    reserve_seconds: float | None,
+    reserve_seconds: float | None, source_sha256: str | None = None,
 ) -> dict:
     """Create the job's item and queue it; `reserve_seconds`: hold them first (None: held already)."""
     options = with_user_languages(ports.user_state, user_id, options)
@@ -222,6 +227,7 @@ def _register_and_enqueue(
         quality_profile=options.profile,
         options=options.model_dump(mode="json"),
         audio_key=audio_key,
+        source_sha256=source_sha256,
         created_at=now,
         updated_at=now,
     )
@@ -282,4 +288,4 @@ def retranscribe(ports: Ports, settings: Settings, user_id: str, transcript_id: 
         ports.store.copy(item.audio_key, key)
     except NotFound:
         raise Conflict("the audio of this transcript is no longer stored") from None
-    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, item.duration or 0.0)
+    return _register_and_enqueue(ports, settings, user_id, job_id, key, options, item.duration or 0.0, item.source_sha256)

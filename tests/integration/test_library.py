@@ -3,6 +3,7 @@ integration settings, usage and quota."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 
@@ -268,3 +269,48 @@ def test_a_failed_job_is_found_by_its_title_and_tags_before_and_after_a_rename(
     client.update_transcript(job["job_id"], title="Asamblea de marzo")
     assert [t["id"] for t in client.list_transcripts(search="asamblea")["items"]] == [job["job_id"]]
     assert client.list_transcripts(search="vecinos")["items"] == []
+
+
+def test_transcripts_of_the_same_file_are_found_by_its_digest(client: GrabadoraClient, worker, tmp_path) -> None:
+    # Given one file sent along (the server hashes it) and then uploaded (the client declares its digest)
+    notes = tmp_path / "notas.mp3"
+    notes.write_text("not audio, but bytes all the same\n" * 20)
+    digest = hashlib.sha256(notes.read_bytes()).hexdigest()
+    sent = client.transcribe_file(str(notes), title="Enviado")
+    uploaded = client.transcribe(client.upload(str(notes)), title="Subido", source_sha256=digest)
+    other = tmp_path / "otras.mp3"
+    other.write_text("other bytes\n" * 20)
+    client.transcribe_file(str(other), title="Otro")
+    drain(worker)
+    # When the library is asked for that digest / Then both, newest first, carrying it
+    found = client.list_transcripts(source_sha256=digest)["items"]
+    assert [t["id"] for t in found] == [uploaded["job_id"], sent["job_id"]]
+    assert {t["source_sha256"] for t in found} == {digest}
+    # And a digest never sent finds nothing; malformed ones (asked or declared) are a 422 naming the field
+    assert client.list_transcripts(source_sha256="0" * 64)["items"] == []
+    response = client._http.get("transcripts", params={"source_sha256": "ABC"}, headers=client._auth)
+    assert response.status_code == 422 and "source_sha256" in response.text
+    with pytest.raises(ApiError) as caught:
+        client.transcribe(client.upload(str(notes)), source_sha256=digest.upper())
+    assert caught.value.status == 422 and "source_sha256" in str(caught.value)
+
+
+def test_the_digest_filter_pages_like_the_listing(client: GrabadoraClient) -> None:
+    # Given seven items, four of them from one file (written straight to the table)
+    user_id = _user_id(client)
+    table = TranscriptsTable()
+    ids, digest = [], "a" * 64
+    for i in range(7):
+        ids.append(new_id())
+        table.create(
+            TranscriptItem(user_id=user_id, transcript_id=ids[-1], status="completed", title=f"item {i}",
+                           source_sha256=digest if i in (0, 2, 3, 5) else "b" * 64, search_text=f"item {i}")
+        )
+    # When paging the file's transcripts three at a time (the third stops inside a page of the table)
+    first = client.list_transcripts(source_sha256=digest, limit=3)
+    second = client.list_transcripts(source_sha256=digest, limit=3, cursor=first["next_cursor"])
+    # Then each comes exactly once, newest first
+    assert [t["id"] for t in first["items"]] == [ids[5], ids[3], ids[2]] and first["next_cursor"]
+    assert [t["id"] for t in second["items"]] == [ids[0]] and second["next_cursor"] is None
+    # And the other filters still apply
+    assert [t["id"] for t in client.list_transcripts(source_sha256=digest, search="item 3")["items"]] == [ids[3]]

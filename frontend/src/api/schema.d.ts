@@ -1119,6 +1119,12 @@ export interface components {
             min_speakers?: number | null;
             /** @default balanced */
             profile?: components["schemas"]["QualityProfile"];
+            /**
+             * Source Sha256
+             * @description SHA-256 (lowercase hex) of the uploaded file's bytes, as the client computed it; kept with the transcript so GET /transcripts?source_sha256= finds earlier transcripts of the same file
+             * @default null
+             */
+            source_sha256?: string | null;
             /** Tags */
             tags?: string[];
             /**
@@ -1214,6 +1220,11 @@ export interface components {
              * @enum {string}
              */
             source: "file" | "live";
+            /**
+             * Source Sha256
+             * @description SHA-256 (hex) of the file transcribed, when known: the web app warns before the same file is sent again
+             */
+            source_sha256: string | null;
             /**
              * Speaker Names
              * @description the names given to speaker labels ({"S1": "Ana"}); segments keep their labels, downloads and exports print the names
@@ -1361,6 +1372,11 @@ export interface components {
             /** Progress */
             progress: number | null;
             quality_profile: components["schemas"]["QualityProfile"] | null;
+            /**
+             * Source Sha256
+             * @description SHA-256 (hex) of the file transcribed, when known: the web app warns before the same file is sent again
+             */
+            source_sha256: string | null;
             status: components["schemas"]["JobStatus"];
             /** Tags */
             tags: string[];
@@ -2138,6 +2154,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor from the previous page */
                 cursor?: string | null;
+                /** @description only transcripts of the file with this SHA-256 (lowercase hex): was it sent before? */
+                source_sha256?: string | null;
             };
             header?: never;
             path?: never;

@@ -77,8 +77,10 @@ async def transcribe(request: Request, user: CurrentUser, ports: PortsDep, setti
             body = TranscribeRequest.model_validate_json(raw)
         except ValidationError as e:
             raise _validation_error(e, "body") from None
-        options = TranscribeOptions(**body.model_dump(exclude={"upload_id"}))
-        return await run_in_threadpool(jobs.submit_upload, ports, settings, user.user_id, body.upload_id, options)
+        options = TranscribeOptions(**body.model_dump(exclude={"upload_id", "source_sha256"}))
+        return await run_in_threadpool(
+            jobs.submit_upload, ports, settings, user.user_id, body.upload_id, options, source_sha256=body.source_sha256
+        )
     raise UnsupportedMediaType("send application/json with an upload_id, or multipart/form-data with a file")
 
 

@@ -13,7 +13,7 @@ from functions.api.schemas import (
     ExportRecord, ExportRequest, JobOut, RetranscribeRequest, TranscriptDetail, TranscriptPage, TranscriptPatch,
 )
 from grabadora.errors import InvalidInput
-from grabadora.models import JobStatus
+from grabadora.models import SHA256_HEX, JobStatus
 from grabadora.services import jobs, library, turns
 
 router = APIRouter(prefix="/transcripts", tags=["transcripts"])
@@ -31,10 +31,15 @@ async def list_transcripts(
     status_: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=library.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor from the previous page")] = None,
+    source_sha256: Annotated[
+        str | None,
+        Query(pattern=SHA256_HEX, description="only transcripts of the file with this SHA-256 (lowercase hex): was it sent before?"),
+    ] = None,
 ) -> dict:
     """The caller's transcripts, newest first: `{items, next_cursor}`."""
     page = await run_in_threadpool(
-        library.list_transcripts, ports, user.user_id, search=search, status=status_, limit=limit, cursor=cursor
+        library.list_transcripts, ports, user.user_id, search=search, status=status_, limit=limit, cursor=cursor,
+        source_sha256=source_sha256,
     )
     if any(item.status is JobStatus.QUEUED for item in page["items"]):
         await _nudge(job_ports, settings, user.user_id)
