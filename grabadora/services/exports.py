@@ -40,7 +40,9 @@ logger = logging.getLogger(__name__)
 MAX_RETRY_DELAY_S = 900  # at most a quarter of an hour between two attempts
 
 
-class Outcome(StrEnum):
+class DeliveryOutcome(StrEnum):
+    """How one export message was handled; the exporter logs it."""
+
     DELIVERED = "delivered"
     FAILED = "failed"
     ALREADY_DONE = "already_done"  # a duplicate message for a finished export
@@ -67,7 +69,7 @@ def retry_delay(settings: Settings, attempt: int, retry_after: float | None = No
     return min(MAX_RETRY_DELAY_S, math.ceil(delay))
 
 
-def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
+def deliver_export(message: ExportMessage, attempt: int) -> DeliveryOutcome:
     """Make attempt number `attempt` (1-based) at one delivery and record how it went.
 
     Raises `RetryLater` when it should be tried again; anything else raised means AWS itself
@@ -80,13 +82,13 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
         item = transcripts.get(user_id, transcript_id)
     except NotFound:
         logger.info("export %s: transcript %s is gone; nothing to deliver", export_id, transcript_id)
-        return Outcome.GONE
+        return DeliveryOutcome.GONE
     record = item.exports.get(export_id)
     if record is None:
         logger.info("export %s: no such export on transcript %s; dropped", export_id, transcript_id)
-        return Outcome.GONE
+        return DeliveryOutcome.GONE
     if record.status in (ExportStatus.DELIVERED, ExportStatus.FAILED):
-        return Outcome.ALREADY_DONE
+        return DeliveryOutcome.ALREADY_DONE
 
     def update(**fields: Any) -> bool:
         """Write fields of the export record; False if the transcript was deleted meanwhile."""
@@ -96,10 +98,10 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
             return False
         return True
 
-    def failed(reason: str) -> Outcome:
+    def failed(reason: str) -> DeliveryOutcome:
         logger.info("export %s failed: %s", export_id, reason)
         recorded = update(status=ExportStatus.FAILED, attempts=attempt, last_error=reason)
-        return Outcome.FAILED if recorded else Outcome.GONE
+        return DeliveryOutcome.FAILED if recorded else DeliveryOutcome.GONE
 
     try:
         url = _deliver(message, item, record.checkpoint, lambda state: update(checkpoint=state), settings)
@@ -110,7 +112,7 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
         if attempt >= last:
             return failed(f"{e.reason} (gave up after {attempt} attempt{'s' if attempt > 1 else ''})")
         if not update(status=ExportStatus.DELIVERING, attempts=attempt, last_error=e.reason):
-            return Outcome.GONE
+            return DeliveryOutcome.GONE
         delay = retry_delay(settings, attempt, e.retry_after)
         logger.info("export %s attempt %d/%d: %s; retrying in %ds", export_id, attempt, last, e.reason, delay)
         raise RetryLater(e.reason, delay) from None
@@ -118,7 +120,7 @@ def deliver_export(message: ExportMessage, attempt: int) -> Outcome:
     if url:
         fields["url"] = url
     logger.info("export %s delivered to %s", export_id, message.destination.value)
-    return Outcome.DELIVERED if update(**fields) else Outcome.GONE
+    return DeliveryOutcome.DELIVERED if update(**fields) else DeliveryOutcome.GONE
 
 
 @dataclass(frozen=True)

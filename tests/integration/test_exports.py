@@ -28,7 +28,7 @@ from grabadora.integrations import units
 from grabadora.integrations.webhook import verify_signature
 from grabadora.local.exporter_runner import ExporterRunner
 from grabadora.models import ExportDelivery, ExportDestination, ExportMessage, Segment, Transcript, TranscriptItem, utc_now
-from grabadora.services.exports import Outcome, deliver_export
+from grabadora.services.exports import DeliveryOutcome, deliver_export
 from grabadora.settings import get_settings
 
 NOTION_TOKEN = "secret_notion_token_123"
@@ -395,4 +395,4 @@ def test_an_unreadable_message_does_not_hold_up_the_others(stack: Stack) -> None
 
 def test_a_deleted_transcript_is_dropped_without_retries(stack: Stack) -> None:
     message = ExportMessage(export_id="e1", user_id="nobody", transcript_id="gone", destination="webhook")
-    assert deliver_export(message, 1) == Outcome.GONE
+    assert deliver_export(message, 1) == DeliveryOutcome.GONE
