@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from grabadora import auth
 from grabadora.adapters.events_table import EventsTable
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import ExportQueue, JobQueue
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.login_throttle import LoginThrottle
 from grabadora.adapters.object_store import ObjectStore
@@ -59,7 +59,7 @@ def get_library_ports() -> LibraryPorts:
         transcripts=TranscriptsTable(),
         events=EventsTable(),
         user_state=UserStateTable(),
-        exports=JobQueue(settings.exports_queue),
+        exports=ExportQueue(settings.exports_queue),
         shares=SharesTable(),
     )
 

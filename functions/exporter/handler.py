@@ -17,10 +17,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import ExportQueue
 from grabadora.models import ExportMessage
 from grabadora.services.exports import RetryLater, deliver_export
-from grabadora.settings import get_settings
 
 logger = Logger(service="grabadora-exporter")
 
@@ -36,7 +35,7 @@ def record_handler(record: SQSRecord) -> str:
     try:
         outcome = deliver_export(message, attempt)
     except RetryLater as retry:
-        JobQueue(get_settings().exports_queue).extend(record.receipt_handle, retry.delay_seconds)
+        ExportQueue().extend(record.receipt_handle, retry.delay_seconds)
         logger.info("export will be retried", **context, delay_seconds=retry.delay_seconds, reason=retry.detail)
         raise
     logger.info("export handled", **context, outcome=outcome.value)

@@ -15,12 +15,12 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from functions.exporter.handler import lambda_handler
-from grabadora import aws
+from grabadora.adapters.queues import ExportQueue, ReceivedMessage
 from grabadora.resources import EXPORTER
 from grabadora.settings import Settings, get_settings
 
@@ -50,26 +50,18 @@ class ExporterRunner:
     """Polls the exports queue and invokes the exporter handler until `stop` is set."""
 
     def __init__(
-        self, stop: threading.Event, *, settings: Settings | None = None, wait_seconds: int = 1,
-        batch_size: int = EXPORTER.batch_size,
+        self, stop: threading.Event, *, settings: Settings | None = None, queue: ExportQueue | None = None,
+        wait_seconds: int = 1, batch_size: int = EXPORTER.batch_size,
     ) -> None:
         self._stop = stop
         self.settings = settings if settings is not None else get_settings()
+        self.queue = queue if queue is not None else ExportQueue(self.settings.exports_queue)
         self.wait_seconds = wait_seconds
         self.batch_size = batch_size
 
-    @cached_property
-    def queue_url(self) -> str:
-        return aws.client("sqs").get_queue_url(QueueName=self.settings.exports_queue)["QueueUrl"]
-
-    @cached_property
-    def queue_arn(self) -> str:
-        attributes = aws.client("sqs").get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        return attributes["Attributes"]["QueueArn"]
-
     def run(self) -> None:
         """Poll until `stop` is set; the batch in hand is finished first."""
-        logger.info("exporter polling %s", self.settings.exports_queue)
+        logger.info("exporter polling %s", self.queue.name)
         while not self._stop.is_set():
             try:
                 self.poll_once()
@@ -80,17 +72,11 @@ class ExporterRunner:
 
     def poll_once(self) -> int:
         """Receive one batch, invoke the handler, delete what succeeded; how many records came."""
-        messages = aws.client("sqs").receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=self.wait_seconds,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = self.queue.receive_batch(self.batch_size, self.wait_seconds)
         if not messages:
             return 0
         event = {"Records": [self._record(m) for m in messages]}
-        account = self.queue_arn.split(":")[4]
+        account = self.queue.arn.split(":")[4]
         context = LocalLambdaContext(f"arn:aws:lambda:{self.settings.region}:{account}:function:{FUNCTION_NAME}")
         try:
             response = lambda_handler(event, context)
@@ -99,32 +85,27 @@ class ExporterRunner:
             logger.exception("exporter invocation failed; %d message(s) will be retried", len(messages))
             return len(messages)
         failed = {failure["itemIdentifier"] for failure in (response or {}).get("batchItemFailures", [])}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            result = aws.client("sqs").delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
-            )
-            for failure in result.get("Failed", []):
-                logger.warning("could not delete an exports message: %s", failure.get("Message", failure.get("Code")))
+        done = [m.receipt_handle for m in messages if m.message_id not in failed]
+        for reason in self.queue.delete_batch(done):
+            logger.warning("could not delete an exports message: %s", reason)
         return len(messages)
 
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+    def _record(self, message: ReceivedMessage) -> dict[str, Any]:
         """One SQS message as Lambda's event source mapping hands it to a function."""
         return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {name: _attribute(v) for name, v in message.get("MessageAttributes", {}).items()},
-            "md5OfBody": message["MD5OfBody"],
+            "messageId": message.message_id,
+            "receiptHandle": message.receipt_handle,
+            "body": message.body,
+            "attributes": dict(message.attributes),
+            "messageAttributes": {name: _attribute(v) for name, v in message.message_attributes.items()},
+            "md5OfBody": message.md5_of_body,
             "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
+            "eventSourceARN": self.queue.arn,
             "awsRegion": self.settings.region,
         }
 
 
-def _attribute(value: dict[str, Any]) -> dict[str, Any]:
+def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
     """A message attribute in the event's spelling (camelCase, binary as base64)."""
     binary = value.get("BinaryValue")
     return {

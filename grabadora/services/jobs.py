@@ -13,7 +13,7 @@ from pathlib import PurePath
 
 from grabadora import auth, metrics
 from grabadora.audio_probe import probe_bytes, probe_duration
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable, month_of

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grabadora.adapters.events_table import EventsTable
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import ExportQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.transcripts_table import TranscriptsTable
@@ -49,7 +49,7 @@ class LibraryPorts:
     transcripts: TranscriptsTable
     events: EventsTable
     user_state: UserStateTable
-    exports: JobQueue
+    exports: ExportQueue
     shares: SharesTable = field(default_factory=SharesTable)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from grabadora import auth, metrics
 from grabadora.adapters.events_table import EventsTable
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import JobQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.shares import SharesTable
 from grabadora.adapters.live_frames import LiveFramesTable

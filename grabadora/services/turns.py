@@ -182,7 +182,7 @@ def drop(user_state, user_id: str, job_id: str) -> None:
 
 @functools.cache
 def _jobs_queue(name: str, endpoint: str | None):  # noqa: ANN202 - JobQueue (the worker's ports have none)
-    from grabadora.adapters.job_queue import JobQueue
+    from grabadora.adapters.queues import JobQueue
 
     return JobQueue(name)
 

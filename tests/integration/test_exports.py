@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import ExportQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
@@ -280,7 +280,7 @@ def submit(
     ))
     message = ExportMessage(export_id=export_id, user_id=user_id, transcript_id=transcript_id,
                             destination=destination, options=options or {})
-    JobQueue(get_settings().exports_queue).send(message.model_dump_json())
+    ExportQueue().send(message.model_dump_json())
     return user_id, transcript_id, export_id, apply_corrections(doc, {0: CORRECTED})
 
 
@@ -388,7 +388,7 @@ def test_missing_configuration_fails_at_once_saying_what_to_add(stack: Stack) ->
 
 
 def test_an_unreadable_message_does_not_hold_up_the_others(stack: Stack) -> None:
-    JobQueue(get_settings().exports_queue).send('{"not": "an export"}')
+    ExportQueue().send('{"not": "an export"}')
     user_id, tid, export_id, _ = submit(ExportDestination.WEBHOOK, ["Hola."], webhook_settings(stack, "/ok"))
     assert outcome(user_id, tid, export_id)["status"] == "delivered"
 

@@ -8,13 +8,12 @@ import uuid
 
 import pytest
 
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import ExportQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
 from grabadora.client import ApiError, GrabadoraClient
 from grabadora.models import ExportDelivery, ExportDestination, ExportMessage, Segment, Transcript, TranscriptItem, Word, utc_now
-from grabadora.settings import get_settings
 from tests.integration.conftest import drain
 from tests.integration.test_exports import (  # noqa: F401  (module fixtures: the fake providers and the exporter)
     TRELLO_KEY,
@@ -120,7 +119,7 @@ def _submit_diarized(destination: ExportDestination, integrations: dict) -> tupl
         destination=destination, status="queued", created_at=now, updated_at=now,
     ))
     message = ExportMessage(export_id=export_id, user_id=user_id, transcript_id=transcript_id, destination=destination)
-    JobQueue(get_settings().exports_queue).send(message.model_dump_json())
+    ExportQueue().send(message.model_dump_json())
     return user_id, transcript_id, export_id
 
 

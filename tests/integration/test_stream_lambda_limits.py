@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from grabadora.adapters.events_table import EventsTable
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import JobQueue
 from grabadora.client import GrabadoraClient
 from grabadora.models import JobEvent
 from grabadora.settings import get_settings

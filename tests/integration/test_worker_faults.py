@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import JobQueue
 from grabadora.client import GrabadoraClient
 from grabadora.errors import Conflict
 from grabadora.local.provision import _create_queue

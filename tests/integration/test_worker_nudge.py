@@ -14,7 +14,7 @@ import pytest
 
 from functions.common.deps import get_live_ports, get_ports
 from grabadora import aws
-from grabadora.adapters.job_queue import JobQueue
+from grabadora.adapters.queues import JobQueue
 from grabadora.adapters.worker_service import WorkerService
 from grabadora.models import LiveOptions, TranscribeOptions
 from grabadora.services import jobs, live
