@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from functions.stream import app as stream_app
 from grabadora.adapters.events_table import EventsTable
+from grabadora.doorbell import local_doorbell
 from grabadora.models import JobEvent
 
 _lock = threading.Lock()
@@ -53,7 +54,9 @@ def create_app() -> FastAPI:
 
     @app.post("/_bench/append", include_in_schema=False)
     def append(body: dict) -> dict:
-        events.append([JobEvent(**e) for e in body["events"]], segment=body.get("segment"))
+        committed = [JobEvent(**e) for e in body["events"]]
+        events.append(committed, segment=body.get("segment"))
+        local_doorbell.ring(committed[0].job_id)  # as grabadora dev's worker does after a commit
         return {"committed_at": time.time()}
 
     return app

@@ -31,6 +31,7 @@ from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.realtime import EventPublisher
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
+from grabadora.doorbell import Doorbell
 from grabadora.errors import Conflict, InvalidAudio, NotFound
 from grabadora.models import JobEvent, JobMessage, JobStatus, Segment, Transcript, TranscriptItem, TranscriptResults
 from grabadora.formats import preview, search_text
@@ -61,6 +62,9 @@ class WorkerPorts:
     publisher: EventPublisher | None = None
     user_state: UserStateTable | None = None  # usage accounting; None where nobody counts
     frames: LiveFramesTable | None = None  # live sessions' audio; None where no live session runs
+    # Rung after each commit: wakes the streams a relay in this same process follows
+    # (grabadora dev); None where no relay shares the process.
+    doorbell: Doorbell | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def transcript_key(user_id: str, job_id: str) -> str:
 
 
 class EventLog:
-    """Appends a job's events at the next free seq and fans them out to IoT."""
+    """Appends a job's events at the next free seq, rings the doorbell and fans them out to IoT."""
 
     def __init__(self, ports: WorkerPorts, job: JobMessage, next_seq: int) -> None:
         self._ports = ports
@@ -100,6 +104,8 @@ class EventLog:
     def _append(self, events: list[JobEvent], segments: list[int | None]) -> None:
         self._ports.events.append(events, segments=segments)
         self.next_seq += len(events)
+        if self._ports.doorbell is not None:
+            self._ports.doorbell.ring(self._job.job_id)
         if self._ports.publisher is not None:
             self._ports.publisher.publish(self._job.user_id, events)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from grabadora.adapters.queues import JobQueue, ReceivedMessage
+from grabadora.doorbell import Doorbell
 from grabadora.errors import Conflict, GrabadoraError
 from grabadora.models import JobMessage, LiveMessage, TranscribeOptions
 from gpu_container import crash_hooks
@@ -283,8 +284,9 @@ def long_form_policy(settings) -> LongFormPolicy:  # noqa: ANN001 - Settings
     return LongFormPolicy(batch_size=width, long_from_s=settings.long_form_from_seconds)
 
 
-def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
-    """A worker wired to the configured queue, tables, bucket and model."""
+def build_worker(settings, *, doorbell: Doorbell | None = None) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
+    """A worker wired to the configured queue, tables, bucket and model; with a `doorbell`, each
+    commit rings it (a relay in this process listens there)."""
     from grabadora.adapters.events_table import EventsTable
     from grabadora.adapters.live_frames import LiveFramesTable
     from grabadora.adapters.object_store import ObjectStore
@@ -300,6 +302,7 @@ def build_worker(settings) -> Worker:  # noqa: ANN001 - Settings, imported lazil
         publisher=EventPublisher() if settings.iot_publish else None,
         user_state=UserStateTable(),
         frames=LiveFramesTable(),
+        doorbell=doorbell,
     )
     ports = crash_hooks.install(ports)  # unchanged unless GRABADORA_TEST_CRASH_AT is set (tests)
     transcriber = Transcriber(

@@ -20,7 +20,6 @@ from typing import Any
 
 from grabadora import aws
 from grabadora.adapters._errors import translating
-from grabadora.adapters.doorbell import local_doorbell
 from grabadora.errors import Conflict
 from grabadora.models import JobEvent
 from grabadora.settings import get_settings
@@ -147,7 +146,6 @@ class EventsTable:
             first = chunk[0].events[0]
             with translating("append job events", conflict=f"events from seq {first.seq} of job {first.job_id} already exist"):
                 aws.client("dynamodb").transact_write_items(TransactItems=items)
-        local_doorbell.ring(events[0].job_id)
 
     def read(self, job_id: str, after_seq: int = -1, limit: int = 1000) -> list[JobEvent]:
         """Events with seq > after_seq, in order, from at most `limit` items (strongly consistent).

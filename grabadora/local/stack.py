@@ -55,8 +55,8 @@ def dev_settings(
     defaults: dict[str, object] = {"sqs_wait_seconds": 2}
     if with_worker:
         # The worker commits in this process, so each commit wakes the relay's streams at once
-        # (grabadora/adapters/doorbell.py) and polling is only the fallback for a writer
-        # elsewhere: it polls slowly and leaves the cores to decoding (docs/BENCHMARKS.md).
+        # (grabadora/doorbell.py, wired in `start_worker`) and polling is only the fallback for
+        # a writer elsewhere: it polls slowly and leaves the cores to decoding (docs/BENCHMARKS.md).
         defaults |= {"relay_poll_min_seconds": 0.25, "relay_poll_max_seconds": 1.0}
     update = {name: value for name, value in defaults.items() if name not in base.model_fields_set}
     if port is not None:
@@ -117,8 +117,10 @@ class DevStack:
 
     def start_worker(self) -> None:
         from gpu_container.worker import build_worker, warm_up
+        from grabadora.doorbell import local_doorbell
 
-        worker = build_worker(self.settings)
+        # The relay served here listens on this process's doorbell: the worker's commits ring it.
+        worker = build_worker(self.settings, doorbell=local_doorbell)
         seconds = warm_up(worker)
         logger.info("worker ready: model %s loaded in %.1fs", self.settings.whisper_model, seconds)
         self._worker_thread = threading.Thread(target=worker.run, args=(self._stop,), name="worker", daemon=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from grabadora.adapters.doorbell import Doorbell, local_doorbell
+from grabadora.doorbell import Doorbell, local_doorbell
 from grabadora.adapters.events_table import EventsTable
 from grabadora.models import TERMINAL_EVENTS, JobEvent
 from grabadora.settings import Settings
@@ -20,8 +20,9 @@ from grabadora.settings import Settings
 def pacing(settings: Settings) -> dict[str, Any]:
     """`follow_events`' keyword arguments from the settings: poll intervals and the doorbell.
 
-    The doorbell rings for commits made in this process (`grabadora dev`'s worker) and wakes
-    the streams at once; elsewhere nothing rings it and the poll alone finds new events.
+    The doorbell rings for commits made in this process (`grabadora dev` wires it into its
+    worker) and wakes the streams at once; elsewhere nothing rings it and the poll alone finds
+    new events.
     """
     return {
         "min_delay": settings.relay_poll_min_seconds,

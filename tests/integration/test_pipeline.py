@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from faster_whisper import decode_audio
 
-from grabadora.adapters.doorbell import local_doorbell
+from grabadora.doorbell import local_doorbell
 from grabadora.client import ApiError, GrabadoraClient, StreamEvent
 from grabadora.models import TranscribeOptions
 from grabadora.settings import get_settings
@@ -217,9 +218,11 @@ def slow_relay_poll() -> Iterator[float]:
 
 
 def test_a_worker_in_the_relays_process_wakes_its_streams_at_each_commit(
-    client: GrabadoraClient, worker, audio_dir, slow_relay_poll: float
+    client: GrabadoraClient, worker, audio_dir, slow_relay_poll: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a job with a live listener, on a relay that polls only every 5 s
+    # Given a worker whose commits ring this process's doorbell, as `grabadora dev` wires it,
+    # and a job with a live listener, on a relay that polls only every 5 s
+    monkeypatch.setattr(worker, "ports", dataclasses.replace(worker.ports, doorbell=local_doorbell))
     job = submit(client, audio_dir / "fw_jfk.flac")
     received: list[tuple[float, StreamEvent]] = []
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 from grabadora.services import event_log as relay
-from grabadora.adapters.doorbell import Doorbell
+from grabadora.doorbell import Doorbell
 from grabadora.models import JobEvent
 
 
@@ -63,7 +63,7 @@ def test_without_idle_settings_the_delay_never_exceeds_max_delay() -> None:
 
 class _WrittenLater:
     """A log whose `completed` is committed by another thread at `commit_at` (loop seconds),
-    ringing `doorbell` as `EventsTable.append` does."""
+    ringing `doorbell` as the worker does after a commit."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, doorbell: Doorbell | None, commit_at: float) -> None:
         self.loop, self.start, self.reads = loop, loop.time(), 0

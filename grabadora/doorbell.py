@@ -1,11 +1,12 @@
 """A push path for the relay when the writer shares its process: commits ring, streams wake.
 
 The events table is the source of truth and the relay polls it (`grabadora/services/event_log.py`).
-When events are committed in the relay's own process (the worker thread of `grabadora dev`),
-`EventsTable.append` rings this doorbell for the job, and every stream following that job stops
-waiting out its poll interval and reads at once. Where the writer is another process (the GPU
-container on AWS, a second worker), nothing rings here and the poll alone carries the stream:
-the doorbell only ever shortens a wait, it never replaces a read.
+When events are committed in the relay's own process (the worker thread of `grabadora dev`,
+which wires `local_doorbell` into the worker's ports), the worker rings this doorbell for the job
+after each commit, and every stream following that job stops waiting out its poll interval and
+reads at once. Where the writer is another process (the GPU container on AWS, a second worker),
+nothing rings here and the poll alone carries the stream: the doorbell only ever shortens a
+wait, it never replaces a read. No AWS here: it is a process's own signal, not an adapter.
 
 Thread-safe: `ring` is called from the worker's threads, waiters live on an asyncio loop.
 """
