@@ -62,13 +62,15 @@ export function baseType(file: Blob & { name?: string }): string {
   return type || "application/octet-stream";
 }
 
-/** POST /uploads → PUT to S3 with progress → POST /transcribe {upload_id, ...}. */
+/** POST /uploads → PUT to S3 with progress → POST /transcribe {upload_id, ...}; `sourceSha256`,
+ * the file's digest, is kept with the transcript (GET /transcripts?source_sha256= finds it). */
 export async function uploadAndTranscribe(
   file: Blob,
   filename: string,
   choices: TranscribeChoices,
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
+  sourceSha256?: string | null,
 ): Promise<JobOut> {
   const upload = await unwrap<UploadOut>(
     api.POST("/uploads", { body: { filename, content_type: baseType(file), size: file.size } }),
@@ -92,6 +94,7 @@ export async function uploadAndTranscribe(
         task: choices.translate ? "translate" : "transcribe",
         temperature: null,
         ...(tags.length ? { tags } : {}),
+        ...(sourceSha256 ? { source_sha256: sourceSha256 } : {}),
       },
     }),
   );

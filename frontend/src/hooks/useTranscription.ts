@@ -16,7 +16,8 @@ export function useTranscription() {
   const abort = useRef<AbortController | null>(null);
   const stream = useEventStream(job?.stream_url ?? null);
 
-  const start = useCallback(async (file: Blob, filename: string, choices: TranscribeChoices) => {
+  /** Send `file`; `sourceSha256` (its digest, when known) is kept with the transcript. */
+  const start = useCallback(async (file: Blob, filename: string, choices: TranscribeChoices, sourceSha256?: string | null) => {
     abort.current?.abort();
     const controller = new AbortController();
     abort.current = controller;
@@ -26,7 +27,7 @@ export function useTranscription() {
     setUploadProgress(0);
     setPhase("uploading");
     try {
-      const started = await uploadAndTranscribe(file, filename, choices, setUploadProgress, controller.signal);
+      const started = await uploadAndTranscribe(file, filename, choices, setUploadProgress, controller.signal, sourceSha256);
       setJob(started);
       setPhase("live");
       return true;
