@@ -1,5 +1,5 @@
 import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
-import { api, unwrap, type Segment, type TranscriptDetail as TranscriptDetailData } from "../api/client";
+import { ApiError, type Segment, type TranscriptDetail as TranscriptDetailData, type TranscriptPatch } from "../api/client";
 import { isRunning, useLanguages, useRetranscribe, useTranscript, useUpdateTranscript } from "../api/queries";
 import { FindReplace } from "../components/FindReplace";
 import { findMatches, replacements, type TextMatch } from "../lib/findReplace";
@@ -106,29 +106,32 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
   saveRef.current = (segment) => void saveLine(segment);
   const save = useCallback((segment: Segment) => saveRef.current(segment), []);
 
-  async function saveLine(segment: Segment) {
+  /**
+   * Every correction (a line, find and replace, speakers' names) is sent with the version read:
+   * had the transcript changed since (another tab, device or person), nothing is written (409),
+   * the page shows the latest text, and what the user typed stays, to be saved again.
+   */
+  async function correct(patch: Omit<TranscriptPatch, "version">): Promise<boolean> {
+    if (!detail) return false;
+    setError(null);
     try {
-      await unwrap(
-        api.PATCH("/transcripts/{transcript_id}", {
-          params: { path: { transcript_id: id } },
-          body: { segments: [{ id: segment.id, text: draft }] },
-        }),
-      );
-      setEditing(null);
-      await load();
+      await update.mutateAsync({ ...patch, version: detail.version });
+      return true;
     } catch (e) {
-      setError(errorText(e, t));
+      if (e instanceof ApiError && e.status === 409) {
+        await load();
+        setError(t("detail.conflict"));
+      } else setError(errorText(e, t));
+      return false;
     }
   }
 
+  async function saveLine(segment: Segment) {
+    if (await correct({ segments: [{ id: segment.id, text: draft }] })) setEditing(null);
+  }
+
   async function saveSpeakers(changes: Record<string, string | null>) {
-    try {
-      await unwrap(api.PATCH("/transcripts/{transcript_id}", { params: { path: { transcript_id: id } }, body: { speakers: changes } }));
-      await load();
-    } catch (e) {
-      setError(errorText(e, t));
-      throw e;
-    }
+    if (!(await correct({ speakers: changes }))) throw new Error("speaker names not saved");
   }
 
   const silent = detail?.status === "completed" && detail.segments.length === 0;
@@ -160,14 +163,8 @@ export function TranscriptDetail({ id, onBack, onOpen }: { id: string; onBack: (
 
   async function replace(chosen: TextMatch[], replacement: string) {
     if (!detail || !chosen.length) return;
-    setError(null);
-    try {
-      // Sent with the version read: had someone changed the text since, the answer is 409.
-      await update.mutateAsync({ segments: replacements(detail.segments, chosen, replacement), version: detail.version });
+    if (await correct({ segments: replacements(detail.segments, chosen, replacement) }))
       setNotice(chosen.length === 1 ? t("find.replacedOne") : t("find.replacedMany", { n: String(chosen.length) }));
-    } catch (e) {
-      setError(errorText(e, t));
-    }
   }
   const allWords = useMemo(() => (segments ?? []).flatMap((s) => s.words ?? []), [segments]);
   const playing = currentWord(allWords, time);
