@@ -1,7 +1,8 @@
 """Speakers in the web app (real headless Chromium, real local stack with tiny.en and the
 diarizer): a diarized job of the three-speaker recording shows speaker labels in the live view
 and on the transcript page; naming S1 "Ana" there shows the name everywhere on the page and in
-the SRT downloaded from the Biblioteca.
+the SRT downloaded from the Biblioteca. A transcript page opened while its job waits shows the
+labels once the job completes, without a reload.
 
 Needs Debian's `chromium`, the built app (frontend/dist) and the diarization extra (torch +
 resemblyzer's weights); skips without the extra."""
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_web_app import AUDIO, browser, shot  # noqa: F401  (the module's Chromium fixture)
+from tests.e2e.test_web_app_library import _signed_in, long_recording  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -78,5 +80,33 @@ def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None
         item.get_by_role("button", name="Descargar").click()
     srt = Path(download_info.value.path()).read_text(encoding="utf-8")
     assert "Ana: " in srt and "S1:" not in srt and "S2:" in srt, srt
+    assert not errors, errors
+    context.close()
+
+
+def test_a_transcript_page_opened_while_the_job_waits_shows_the_speakers_without_a_reload(
+    browser, tiny_stack, long_recording  # noqa: F811
+) -> None:
+    pytest.importorskip("torch", reason="diarization needs: pip install torch==2.13.0 && pip install --no-deps resemblyzer==0.1.4")
+    from playwright.sync_api import expect
+
+    # Given a diarized job queued behind a long one, whose page is opened before it starts
+    client = tiny_stack.client()
+    client.transcribe(client.upload(str(long_recording)), title="Delante")
+    job = client.transcribe_file(str(AUDIO / "pv_leopard_diarization_test.wav"), title="Tres voces en cola", diarization=True)
+    context, page, errors = _signed_in(browser, tiny_stack, client)
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    page.goto(f"/biblioteca/{job['job_id']}")
+    expect(page.get_by_text("aún no está lista")).to_be_visible()
+    transcript = page.locator("section.transcript")
+    expect(transcript.locator(".speaker-label")).to_have_count(0)
+
+    # Then, once it completes, the page shows a label at each turn and the speakers' editor, by itself
+    expect(transcript.locator(".speaker-label").first).to_have_text("S1", timeout=300_000)
+    expect(transcript.locator('.speaker-label[data-speaker="S2"]').first).to_be_visible()
+    expect(page.get_by_label("Nombre de S1")).to_be_visible()
+    expect(page.get_by_text("aún no está lista")).to_have_count(0)
+    assert len(loads) == 1, loads  # the page was never reloaded
     assert not errors, errors
     context.close()

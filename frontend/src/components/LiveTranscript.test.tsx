@@ -66,6 +66,30 @@ describe("LiveTranscript", () => {
     expect(screen.getByRole("progressbar", { name: "Mejorando el texto…" })).toHaveAttribute("aria-valuenow", "40");
   });
 
+  it("labels each speaker's turn in the final text of a diarized session, with the names given", () => {
+    const final = {
+      id: "L1",
+      status: "completed",
+      exports: [],
+      tags: [],
+      speakers: ["S1", "S2"],
+      speaker_names: { S2: "Luis" },
+      segments: [
+        { id: 0, t0: 0, t1: 2, text: " Hola.", speaker: "S1", words: [] },
+        { id: 1, t0: 2, t1: 4, text: " ¿Qué tal?", speaker: "S1", words: [] },
+        { id: 2, t0: 4, t1: 6, text: " Bien.", speaker: "S2", words: [] },
+        { id: 3, t0: 6, t1: 8, text: " Me alegro.", speaker: "S1", words: [] },
+      ],
+    } as never;
+    render(<LiveTranscript phase="done" stream={stream({ status: "completed" })} sender={sender({ state: "stopped" })} final={final} finalPass={false} />);
+    const labels = screen.getByTestId("live-words").querySelectorAll(".speaker-label");
+    expect(Array.from(labels, (l) => [l.getAttribute("data-speaker"), l.textContent])).toEqual([
+      ["S1", "S1"],
+      ["S2", "Luis"],
+      ["S1", "S1"],
+    ]);
+  });
+
   it("shows the final text and a way to the Biblioteca when done", () => {
     const final = {
       id: "L1",

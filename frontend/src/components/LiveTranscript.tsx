@@ -7,6 +7,7 @@ import type { SenderStatus } from "../lib/liveSession";
 import { clock } from "../lib/format";
 import { ProgressBar } from "./JobView";
 import { useWordRuns } from "./liveLines";
+import { SpeakerTurnLabel } from "./SpeakerLabel";
 
 /** A run of confirmed words: drawn again only when it grows, so an hour-long session re-renders
  * its last run per frame, not all of its words. */
@@ -86,8 +87,12 @@ export function LiveTranscript({
         {final ? (
           <>
             <h3 className="live-final-title">{t("live.final")}</h3>
-            {final.segments.map((segment) => (
+            {/* Speakers are known once the session is diarized, at its end: a label at each turn. */}
+            {final.segments.map((segment, i) => (
               <p key={segment.id} className="live-line">
+                {segment.speaker && segment.speaker !== final.segments[i - 1]?.speaker && (
+                  <SpeakerTurnLabel label={segment.speaker} names={final.speaker_names} />
+                )}
                 <span className="ts">{clock(segment.t0)}</span>
                 <span>{segment.text}</span>
               </p>
