@@ -19,8 +19,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from grabadora.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -302,16 +306,11 @@ def lone_relay(workdir: Path, aws_endpoint: str, **settings: str) -> Service:
     return Service("relay", argv, env, port, workdir)
 
 
-def use_endpoint(aws_endpoint: str) -> None:
-    """Point this process's adapters (grabadora.aws) at the emulator."""
-    from grabadora import aws
-    from grabadora.settings import get_settings
+def use_endpoint(aws_endpoint: str) -> Settings:
+    """This process's settings for a benchmark's emulator (its endpoint, the benchmark's JWT key),
+    installed with `use_settings` so the adapters (grabadora.aws) use them; returned too."""
+    from grabadora.local.emulator import use_emulator_credentials
+    from grabadora.settings import Settings, use_settings
 
-    os.environ["GRABADORA_AWS_ENDPOINT_URL"] = aws_endpoint
-    os.environ["GRABADORA_JWT_SECRET_KEY"] = JWT_SECRET
-    os.environ["AWS_ACCESS_KEY_ID"] = "grabadora-local"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "grabadora-local"
-    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        os.environ.pop(key, None)
-    get_settings.cache_clear()
-    aws.reset_clients()
+    use_emulator_credentials()  # boto3's credential chain: the emulator's throwaway keys
+    return use_settings(Settings(aws_endpoint_url=aws_endpoint, jwt_secret_key=JWT_SECRET))

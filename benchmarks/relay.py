@@ -493,10 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         # The main scenarios run the relay as deployed on AWS: its writer is another process.
         relay = lone_relay(workdir, endpoint, **AWS_POLL)
         relay.start(health="/_bench/stats")
-        use_endpoint(endpoint)
-        from grabadora.settings import get_settings
-
-        s = get_settings()
+        s = use_endpoint(endpoint)
         settings_line = (
             f"relay settings (as deployed by infra_cdk/stream.py): poll {_ms_range(AWS_POLL)}, idle after {s.relay_idle_after_seconds:.0f} s"
             f" → {s.relay_poll_idle_seconds * 1000:.0f} ms; writer: the driver, another process"
