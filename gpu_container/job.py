@@ -47,7 +47,9 @@ from gpu_container.transcriber import Transcriber
 logger = logging.getLogger(__name__)
 
 
-class Outcome(StrEnum):
+class JobOutcome(StrEnum):
+    """How the worker's handling of one job (a file or a live session) ended."""
+
     COMPLETED = "completed"
     FAILED = "failed"
     ALREADY_DONE = "already_done"
@@ -253,7 +255,7 @@ def process_job(
     transcriber: Transcriber,
     limits: Limits,
     on_segment: Callable[[Segment], None] | None = None,
-) -> Outcome:
+) -> JobOutcome:
     """Transcribe one job end to end; safe to call again for the same job at any point.
 
     `on_segment` is called on the committer thread once a segment's events are committed.
@@ -261,10 +263,10 @@ def process_job(
     try:
         item = ports.transcripts.get(job.user_id, job.job_id)
     except NotFound:
-        return Outcome.GONE
+        return JobOutcome.GONE
     if item.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         ensure_terminal_event(ports, job, item)
-        return Outcome.ALREADY_DONE
+        return JobOutcome.ALREADY_DONE
 
     ports.transcripts.start_attempt(job.user_id, job.job_id)
     timing = metrics.job_started(item)  # queue wait, then first-word latency and real-time factor
@@ -277,12 +279,12 @@ def process_job(
             ports.store.download(job.audio_key, local_path)
         except NotFound:
             fail_job(ports, job, "the uploaded audio is missing; upload it again")
-            return Outcome.FAILED
+            return JobOutcome.FAILED
         try:
             audio = load_audio(local_path, limits.max_audio_seconds)
         except InvalidAudio as e:
             fail_job(ports, job, e.detail)
-            return Outcome.FAILED
+            return JobOutcome.FAILED
         warning = truncation_warning(declared_duration(local_path), len(audio) / SAMPLE_RATE)
 
     checkpoints = Checkpoints(ports.store, job)
@@ -345,7 +347,7 @@ def process_job(
         committer.raise_if_failed()  # a twin delivery got ahead: leave the transcript to it
         ports.store.put_json(key, transcript.model_dump(mode="json"))
     outcome = complete_job(ports, job, item, transcript, log, diarization_error, warning)
-    timing.finished(outcome is Outcome.COMPLETED, transcript.duration)
+    timing.finished(outcome is JobOutcome.COMPLETED, transcript.duration)
     checkpoints.forget()
     return outcome
 
@@ -369,7 +371,7 @@ def complete_job(
     log: EventLog,
     diarization_error: str | None = None,
     warning: str | None = None,
-) -> Outcome:
+) -> JobOutcome:
     """Mark the job completed with its stored transcript, end its stream, count its usage.
 
     The transcript document must already be stored at `transcript_key`.
@@ -399,7 +401,7 @@ def complete_job(
         # After the conditional `complete`, which succeeds once per job: counted once.
         ports.user_state.add_usage(job.user_id, transcript.duration)
     metrics.job_completed(item.source, transcript.duration)  # once per job, as usage
-    return Outcome.COMPLETED
+    return JobOutcome.COMPLETED
 
 
 def with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) -> tuple[list[Segment], str | None]:
@@ -412,7 +414,7 @@ def with_speakers(audio: np.ndarray, segments: list[Segment], job: JobMessage) -
         return segments, e.detail
 
 
-def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:
+def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> JobOutcome:
     """`complete` lost: a twin delivery finished first, our own first `complete` landed but its
     answer was lost (botocore's retry then fails the condition), or the user deleted the
     transcript meanwhile, in which case what this attempt stored must go too.
@@ -425,6 +427,6 @@ def _lost_completion(ports: WorkerPorts, job: JobMessage, key: str) -> Outcome:
     except NotFound:
         ports.store.delete(key)
         ports.events.delete_job(job.job_id)
-        return Outcome.GONE
+        return JobOutcome.GONE
     ensure_terminal_event(ports, job, item)
-    return Outcome.ALREADY_DONE
+    return JobOutcome.ALREADY_DONE

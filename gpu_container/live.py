@@ -32,7 +32,7 @@ from grabadora.errors import Conflict, NotFound
 from grabadora.models import JobStatus, LiveMessage, Segment, StopReason, Transcript, Word
 from gpu_container.job import (
     EventLog,
-    Outcome,
+    JobOutcome,
     WorkerPorts,
     complete_job,
     ensure_terminal_event,
@@ -120,7 +120,7 @@ def run_live_session(
     pacing: LivePacing = LivePacing(),
     stop: threading.Event | None = None,
     clock: Callable[[], float] = time.monotonic,
-) -> Outcome | None:
+) -> JobOutcome | None:
     """Run the session until it ends and its transcript is stored; safe to call again.
 
     Returns None when `stop` (the worker shutting down) interrupted it: the message is then left
@@ -131,14 +131,14 @@ def run_live_session(
         item = ports.transcripts.get(job.user_id, job.job_id)
     except NotFound:
         _forget_frames(ports, job.job_id)
-        return Outcome.GONE
+        return JobOutcome.GONE
     if item.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         ensure_terminal_event(ports, job, item)
-        return Outcome.ALREADY_DONE
+        return JobOutcome.ALREADY_DONE
     try:
         item = ports.transcripts.start_live_attempt(job.user_id, job.job_id)
     except Conflict:
-        return Outcome.ALREADY_DONE
+        return JobOutcome.ALREADY_DONE
 
     confirmed = _confirmed_words(ports, job.job_id)
     log = EventLog(ports, job, ports.events.tail(job.job_id).next_seq)
@@ -234,7 +234,7 @@ def _store(
     language: str | None,
     final_model: Transcriber,
     log: EventLog,
-) -> Outcome:
+) -> JobOutcome:
     """The recording, the transcript (live words, or a final pass over the recording), completion."""
     job = message.as_job()
     options = message.options
@@ -279,7 +279,7 @@ def _store(
         ports.store.delete(message.audio_key)
         return _discarded(ports, job, duration)
     outcome = complete_job(ports, job, item, transcript, log, diarization_error)
-    if outcome is Outcome.GONE:  # discarded between the read and `complete`
+    if outcome is JobOutcome.GONE:  # discarded between the read and `complete`
         ports.store.delete(message.audio_key)
     _forget_frames(ports, job.job_id)
     return outcome
@@ -293,7 +293,7 @@ def _exists(ports: WorkerPorts, job) -> bool:  # noqa: ANN001 - a JobMessage
         return False
 
 
-def _discarded(ports: WorkerPorts, job, seconds: float) -> Outcome:  # noqa: ANN001 - a JobMessage
+def _discarded(ports: WorkerPorts, job, seconds: float) -> JobOutcome:  # noqa: ANN001 - a JobMessage
     """The user discarded (POST /live/{id}/cancel) or deleted the session: stop, keep nothing.
 
     The seconds already transcribed count toward the month's usage (as no job): words were
@@ -306,7 +306,7 @@ def _discarded(ports: WorkerPorts, job, seconds: float) -> Outcome:  # noqa: ANN
             ports.user_state.add_usage(job.user_id, seconds, jobs=0)
     except Exception:  # noqa: BLE001 - best effort: the events' TTL clears them
         logger.warning("live %s: discarded, but its events or usage were not updated", job.job_id, exc_info=True)
-    return Outcome.GONE
+    return JobOutcome.GONE
 
 
 def _feed(session: LiveTranscriber, frames: _Frames, fed: int) -> int:

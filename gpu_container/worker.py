@@ -17,7 +17,7 @@ from grabadora.errors import Conflict, GrabadoraError
 from grabadora.models import JobMessage, LiveMessage, TranscribeOptions
 from gpu_container import crash_hooks
 from gpu_container.ecs_runtime import TaskProtection
-from gpu_container.job import Limits, Outcome, WorkerPorts, fail_job, process_job
+from gpu_container.job import Limits, JobOutcome, WorkerPorts, fail_job, process_job
 from gpu_container.live import run_live_session
 from gpu_container.profiles import live_decoding
 from gpu_container.long_form import LongFormPolicy, default_batch_size

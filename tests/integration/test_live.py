@@ -18,7 +18,7 @@ import pytest
 
 from grabadora.client import ApiError, GrabadoraClient
 from grabadora.models import LiveMessage, LiveOptions, StopReason
-from gpu_container.job import Outcome
+from gpu_container.job import JobOutcome
 from gpu_container.live import LivePacing, run_live_session
 from tests.conftest import wer
 
@@ -115,7 +115,7 @@ def test_words_are_confirmed_while_audio_arrives_and_the_session_lands_in_the_li
             seen_before_stop.append(event.data["text"])
     speaker.join()
     thread.join(timeout=120)
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     assert len(seen_before_stop) >= 5, seen_before_stop
     assert any(e.event == "partial" and e.data["text"] for e in events)
     deltas = _assert_clean_words(events)
@@ -152,7 +152,7 @@ def test_frames_out_of_order_repeated_and_late_leave_no_hole(
     events = list(client.events(session["stream_url"]))
     thread.join(timeout=120)
     # Then every frame is in the recording, in order, once; the words follow it
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     _assert_clean_words(events)
     assert _recording(client, session["live_id"]) == jfk_pcm
     assert wer(references["fw_jfk.flac"]["reference"], client.get_transcript(session["live_id"])["text"], "en") <= 0.15
@@ -196,7 +196,7 @@ def test_a_worker_killed_mid_session_is_replaced_without_repeating_or_losing_a_w
     thread, result = _run(worker, transcriber, _message(client, session["live_id"]))
     thread.join(timeout=120)
     # Then the words confirmed before the crash stand, none is confirmed twice, none is lost
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     events = list(client.events(session["stream_url"]))
     deltas = _assert_clean_words(events)
     assert deltas[: len(before)] == before
@@ -218,7 +218,7 @@ def test_an_abandoned_session_stops_by_itself_and_keeps_its_words(
     events = list(client.events(session["stream_url"]))
     thread.join(timeout=60)
     # Then it ended by itself, with what was said
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     assert events[-1].data["stop_reason"] == StopReason.IDLE
     transcript = client.get_transcript(session["live_id"])
     assert "fellow" in transcript["text"].lower() and transcript["duration"] == pytest.approx(4.0)
@@ -239,7 +239,7 @@ def test_a_session_past_its_length_limit_stops_with_a_clear_reason(
     events = list(client.events(session["stream_url"]))
     thread.join(timeout=60)
     # Then it stopped at the limit and says so
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     assert events[-1].data["stop_reason"] == StopReason.MAX_SECONDS
     assert client.get_transcript(session["live_id"])["duration"] == pytest.approx(3.0)
     with pytest.raises(ApiError) as refused:
@@ -263,7 +263,7 @@ def test_the_final_pass_replaces_the_live_draft_with_a_whole_recording_transcrip
     events = list(client.events(session["stream_url"]))
     thread.join(timeout=120)
     # Then the stream says it is improving the text, and the transcript is the whole-file one
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     finals = [e.data for e in events if e.event == "progress" and e.data.get("stage") == "final"]
     assert finals and finals[-1]["progress"] == 1.0
     expected = direct_text(transcriber, audio_dir / "fw_jfk.flac", TranscribeOptions(language="en", profile="precise"))

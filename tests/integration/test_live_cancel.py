@@ -14,7 +14,7 @@ import pytest
 from grabadora.adapters.live_frames import LiveFramesTable
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.client import ApiError, GrabadoraClient
-from gpu_container.job import Outcome
+from gpu_container.job import JobOutcome
 from tests.integration.test_live import _frames, _message, _run, jfk_pcm  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def test_discarding_a_session_stops_its_worker_and_keeps_nothing(
     assert client.cancel_live(live_id) == {"live_id": live_id, "status": "cancelled"}
     # Then the worker stops at its next look, keeping nothing
     thread.join(timeout=30)
-    assert result == [Outcome.GONE]
+    assert result == [JobOutcome.GONE]
     with pytest.raises(ApiError) as gone:
         client.get_transcript(live_id)
     assert gone.value.status == 404
@@ -131,7 +131,7 @@ def test_discarding_a_session_nobody_claimed_yet_is_immediate(client: GrabadoraC
     thread, result = _run(worker, transcriber, message)
     thread.join(timeout=30)
     # Then the worker does nothing with it, and nothing counts
-    assert result == [Outcome.GONE]
+    assert result == [JobOutcome.GONE]
     assert LiveFramesTable().read(session["live_id"], -1) == []
     assert client.usage()["audio_seconds"] == 0
 
@@ -177,7 +177,7 @@ def test_discarding_a_completed_session_removes_it_and_its_share_links(
     client.stop_live(session["live_id"], frames=6)
     thread, result = _run(worker, transcriber, _message(client, session["live_id"]))
     thread.join(timeout=60)
-    assert result == [Outcome.COMPLETED]
+    assert result == [JobOutcome.COMPLETED]
     made = client._http.post(f"transcripts/{session['live_id']}/shares", json={}, headers=client._auth)
     assert made.status_code == 201
     assert httpx.get(f"{api_url}/shared/{made.json()['token']}").status_code == 200

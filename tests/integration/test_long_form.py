@@ -18,7 +18,7 @@ from grabadora.adapters.object_store import ObjectStore
 from grabadora.client import GrabadoraClient
 from grabadora.models import TranscribeOptions
 from gpu_container.checkpoints import checkpoint_prefix
-from gpu_container.job import Limits, Outcome, process_job
+from gpu_container.job import Limits, JobOutcome, process_job
 from gpu_container.long_form import LongFormPolicy
 from gpu_container.transcriber import Transcriber
 from tests.conftest import wer
@@ -76,7 +76,7 @@ def test_a_long_file_is_transcribed_in_pieces_as_well_as_sequentially(
 ) -> None:
     path, reference = long_file
     message, job = _queued_job(client, path)
-    assert process_job(message, worker.ports, long_transcriber, LIMITS) is Outcome.COMPLETED
+    assert process_job(message, worker.ports, long_transcriber, LIMITS) is JobOutcome.COMPLETED
     events = list(client.events(job["stream_url"]))
     text = "".join(e.data["text"] for e in events if e.event == "delta")
     # The words are right and in audio order: tiny.en makes 7 % WER on this file sequentially,
@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_file_resumes_at_its_last_piece(
     path, _reference = long_file
     # The uninterrupted run, for comparison
     clean_message, clean_job = _queued_job(client, path)
-    assert process_job(clean_message, worker.ports, long_transcriber, LIMITS) is Outcome.COMPLETED
+    assert process_job(clean_message, worker.ports, long_transcriber, LIMITS) is JobOutcome.COMPLETED
     clean_text = client.get_transcript(clean_job["job_id"])["text"]
     clean_words = _delta_text(client.events(clean_job["stream_url"]))
 
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_file_resumes_at_its_last_piece(
         return original(self, audio, options, resume)
 
     monkeypatch.setattr(Transcriber, "transcribe", spying)
-    assert process_job(message, worker.ports, long_transcriber, LIMITS) is Outcome.COMPLETED
+    assert process_job(message, worker.ports, long_transcriber, LIMITS) is JobOutcome.COMPLETED
     assert decoded_from == [last_end] and last_end > 20
 
     # Then every word is streamed exactly once, the transcript is the uninterrupted run's, and

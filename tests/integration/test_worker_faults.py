@@ -15,7 +15,7 @@ from grabadora.errors import Conflict
 from grabadora.local.provision import _create_queue
 from grabadora.models import JobMessage, TranscribeOptions
 from grabadora.resources import QueueSpec
-from gpu_container.job import Limits, Outcome, process_job
+from gpu_container.job import Limits, JobOutcome, process_job
 from gpu_container.worker import Worker
 from tests.integration.test_pipeline import direct_text
 
@@ -66,13 +66,13 @@ def test_a_job_crashed_mid_transcription_resumes_without_repeating_words(
         process_job(message, worker.ports, transcriber, LIMITS, on_segment=crash_after_two)
     assert _item(client, job["job_id"]).status == "processing"
     # When the job is delivered again
-    assert process_job(message, worker.ports, transcriber, LIMITS) is Outcome.COMPLETED
+    assert process_job(message, worker.ports, transcriber, LIMITS) is JobOutcome.COMPLETED
     # Then the stream holds every word exactly once, in order, and the item counts two attempts
     events = list(client.events(job["stream_url"]))
     _assert_clean_stream(events, direct_text(transcriber, path, TranscribeOptions()))
     assert _item(client, job["job_id"]).attempts == 2
     # And a third delivery (say, the message was not deleted in time) changes nothing
-    assert process_job(message, worker.ports, transcriber, LIMITS) is Outcome.ALREADY_DONE
+    assert process_job(message, worker.ports, transcriber, LIMITS) is JobOutcome.ALREADY_DONE
     assert list(client.events(job["stream_url"])) == events
 
 
@@ -95,7 +95,7 @@ def test_the_same_job_delivered_twice_at_once_yields_one_set_of_events(
     for t in threads:
         t.join()
     # Whoever lost the race stopped on a conditional write (or found the job done)
-    assert Outcome.COMPLETED in outcomes
+    assert JobOutcome.COMPLETED in outcomes
     events = list(client.events(job["stream_url"]))
     _assert_clean_stream(events, direct_text(transcriber, path, TranscribeOptions()))
 
@@ -137,7 +137,7 @@ def test_a_completion_whose_answer_was_lost_still_ends_the_stream(
     # When the worker handles it
     outcome = process_job(message, ports, transcriber, LIMITS)
     # Then the job is done, and its stream ends with `completed` after every word, once
-    assert outcome is Outcome.ALREADY_DONE
+    assert outcome is JobOutcome.ALREADY_DONE
     assert _item(client, job["job_id"]).status == "completed"
     assert worker.ports.events.tail(job["job_id"]).terminal == "completed"
     events = list(client.events(job["stream_url"]))
