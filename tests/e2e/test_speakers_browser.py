@@ -47,7 +47,12 @@ def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None
     live = page.get_by_test_id("live-words")
     expect(live.locator(".speaker-label").first).to_have_text("S1", timeout=30_000)
     expect(live.locator('.speaker-label[data-speaker="S2"]').first).to_be_visible()
+    # A window as tall as the page: scrolled, the sticky header lands mid-page in a full-page
+    # shot; at the top, the offscreen words are not painted (content-visibility).
+    page.set_viewport_size({"width": 1280, "height": 1400})
+    page.wait_for_timeout(300)
     shot(page, "24-hablantes-en-directo")
+    page.set_viewport_size({"width": 1280, "height": 860})
 
     # The transcript page: a label at each turn, and the editor.
     page.get_by_role("link", name="Biblioteca").click()

@@ -279,6 +279,8 @@ def test_find_and_replace_on_the_transcript_page_saves_corrections(browser, tiny
     find.press("Enter")
     expect(panel.get_by_role("status")).to_have_text(f"{times} coincidencias · 2 de {times}")
     expect(page.locator("mark.find-match.current")).to_be_in_viewport()
+    page.get_by_label("Reemplazar por").fill("nation")
+    shot(page, "27-buscar-y-reemplazar")
 
     # Someone else changes the transcript meanwhile: replacing is refused with the Spanish message
     client.update_transcript(transcript_id, title="Buscar y reemplazar, otra vez")
