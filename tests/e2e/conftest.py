@@ -101,7 +101,11 @@ def stop_stack(stack: Stack) -> None:
         raise AssertionError("grabadora dev did not stop on Ctrl-C")
 
 
-@pytest.fixture(scope="module")
+# The two stacks are shared by every e2e module (package scope: started by the first test that
+# asks, stopped after the last e2e test, before the next tier). Each test makes its own user, so
+# nothing of one module's data is seen by another's; a module-scoped stack cost a start (model
+# load, emulator, provisioning) and a stop per module. Idle, a stack takes about 3 % of a core.
+@pytest.fixture(scope="package")
 def tiny_stack(tmp_path_factory) -> Iterator[Stack]:
     # Webhook deliveries to a receiver on loopback are allowed on this stack (off by default).
     stack = start_stack(tmp_path_factory.mktemp("tiny"), "tiny.en", GRABADORA_WEBHOOK_ALLOW_PRIVATE="true")
@@ -110,11 +114,16 @@ def tiny_stack(tmp_path_factory) -> Iterator[Stack]:
     assert stack.process.returncode == 0, stack.log.read_text()[-2000:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def base_stack(tmp_path_factory) -> Iterator[Stack]:
-    """The default model, with the worker in its own process so a test can kill it."""
+    """The default model, with the worker in its own process so a test can kill it.
+
+    Its workers long-poll for 2 s, as `grabadora dev`'s own worker does, instead of the
+    container's 20 s: a worker stops (SIGTERM) only once its poll returns, and stopping the
+    stack waited up to 20 s per worker."""
     stack = start_stack(
-        tmp_path_factory.mktemp("base"), "base", "--no-worker", GRABADORA_VISIBILITY_TIMEOUT_SECONDS="6"
+        tmp_path_factory.mktemp("base"), "base", "--no-worker",
+        GRABADORA_VISIBILITY_TIMEOUT_SECONDS="6", GRABADORA_SQS_WAIT_SECONDS="2",
     )
     stack.start_worker()
     yield stack
