@@ -293,6 +293,12 @@ def test_transcripts_of_the_same_file_are_found_by_its_digest(client: GrabadoraC
     with pytest.raises(ApiError) as caught:
         client.transcribe(client.upload(str(notes)), source_sha256=digest.upper())
     assert caught.value.status == 422 and "source_sha256" in str(caught.value)
+    # And transcribing one of them again (over a copy of its audio) keeps the digest
+    response = client._http.post(f"transcripts/{sent['job_id']}/retranscribe", json={}, headers=client._auth)
+    assert response.status_code == 202, response.text
+    again = response.json()["job_id"]
+    drain(worker)
+    assert [t["id"] for t in client.list_transcripts(source_sha256=digest)["items"]][0] == again
 
 
 def test_the_digest_filter_pages_like_the_listing(client: GrabadoraClient) -> None:
