@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import os
 import sys
 
@@ -60,6 +61,12 @@ def _exporter(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _sha256(path: str) -> str:
+    """The file's SHA-256 (hex), as the web app computes it for a file it uploads."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _api_url(args: argparse.Namespace) -> str:
@@ -123,6 +130,7 @@ def _transcribe(args: argparse.Namespace) -> int:
             task="translate" if args.translate else None,
             hotwords=args.hotwords,
             initial_prompt=args.prompt,
+            source_sha256=_sha256(args.file),  # the web app then knows the file when it is picked again
         )
         print(f"job {job['job_id']} queued ({job['quality_profile']})", file=sys.stderr)
         progress = tqdm(total=100, unit="%", desc="transcribe", file=sys.stderr, leave=False,

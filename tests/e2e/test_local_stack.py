@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from faster_whisper import WhisperModel, decode_audio
 from gpu_container.model_store import resolve_model
 from gpu_container.profiles import decode_profile
 from gpu_container.transcriber import transcribe_kwargs
+from grabadora.client import GrabadoraClient
 from grabadora.models import QualityProfile, TranscribeOptions
 from tests.conftest import wer
 from tests.e2e.conftest import BIN, Stack
@@ -50,6 +52,11 @@ def test_cli_transcribes_english_live_with_tiny_en(tiny_stack: Stack, audio_dir:
     assert final.strip() == expected.strip()
     assert wer(references["fw_jfk.flac"]["reference"], final, "en") < 0.15
     assert "JFK" in result.stderr and "en" in result.stderr
+    # And the transcript knows its file's digest (the web app warns before it is sent again)
+    with GrabadoraClient(tiny_stack.url) as client:
+        client.sign_in("cli@example.com", "una clave muy larga")
+        found = client.list_transcripts(source_sha256=hashlib.sha256(path.read_bytes()).hexdigest())["items"]
+    assert [t["title"] for t in found] == ["JFK"]
 
 
 def test_cli_reports_the_servers_reason_on_bad_audio(tiny_stack: Stack, audio_dir: Path) -> None:
