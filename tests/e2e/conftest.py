@@ -128,3 +128,24 @@ def base_stack(tmp_path_factory) -> Iterator[Stack]:
     stack.start_worker()
     yield stack
     stop_stack(stack)
+
+
+@pytest.fixture(scope="package")
+def playwright_driver() -> Iterator[object]:
+    """One Playwright driver for the e2e tier: its sync API allows one at a time in a thread, so
+    every Chromium here is launched from it (a driver and a browser per module cost ~2.5 s each)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def web_app_chromium(playwright_driver) -> Iterator[object]:
+    """Chromium with test_web_app.py's flags, shared by the modules that use its `browser`: each
+    test opens its own context (cookies, storage, permissions and downloads are per context)."""
+    from tests.e2e.test_web_app import ARGS, CHROMIUM
+
+    chromium = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+    yield chromium
+    chromium.close()

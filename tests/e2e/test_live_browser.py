@@ -70,7 +70,7 @@ def mic_wav(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser(mic_wav: Path) -> Iterator[object]:
+def browser(mic_wav: Path, request: pytest.FixtureRequest) -> Iterator[object]:
     if not CHROMIUM.exists():
         if os.environ.get("GRABADORA_SKIP_BROWSER") == "1":
             pytest.skip("GRABADORA_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
@@ -78,8 +78,6 @@ def browser(mic_wav: Path) -> Iterator[object]:
                     "(or set GRABADORA_SKIP_BROWSER=1 to skip them)")
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("the web app is not built: run `make frontend/dist` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
     args = [
         "--headless",
         "--no-sandbox",
@@ -93,10 +91,12 @@ def browser(mic_wav: Path) -> Iterator[object]:
         f"--use-file-for-fake-audio-capture={mic_wav}%noloop",
         "--autoplay-policy=no-user-gesture-required",
     ]
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
-        yield chromium
-        chromium.close()
+    # Launched from the e2e tier's one Playwright driver (tests/e2e/conftest.py)
+    chromium = request.getfixturevalue("playwright_driver").chromium.launch(
+        executable_path=str(CHROMIUM), args=args, headless=True
+    )
+    yield chromium
+    chromium.close()
 
 
 class Session:

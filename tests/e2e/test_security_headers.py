@@ -52,51 +52,51 @@ def test_a_huge_body_is_refused_before_it_is_read_and_never_echoed(tiny_stack) -
 
 
 @pytest.mark.browser
-def test_the_web_app_runs_under_its_csp_with_no_violation(tiny_stack) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_the_web_app_runs_under_its_csp_with_no_violation(tiny_stack, request: pytest.FixtureRequest) -> None:
+    from playwright.sync_api import expect
 
     if not CHROMIUM.exists():
         pytest.fail("needs Debian's Chromium at /usr/bin/chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            context = browser.new_context(base_url=tiny_stack.url, locale="es-ES")
-            context.grant_permissions(["microphone"], origin=tiny_stack.url)
-            # Listen from the first script on, in every document the app opens.
-            context.add_init_script(
-                """window.__csp = [];
-                document.addEventListener('securitypolicyviolation', (e) =>
-                  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
-            )
-            page = context.new_page()
-            console: list[str] = []
-            page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
-            page.set_default_timeout(30_000)
-            page.goto("/")
-            # Sign up, transcribe (upload to storage, stream), open the library and the detail
-            # (audio playback from storage), and the recorder (the AudioWorklet).
-            page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
-            page.get_by_label("Correo electrónico").fill(f"csp-{uuid.uuid4().hex[:8]}@example.com")
-            page.get_by_label("Contraseña").fill("una clave muy larga")
-            page.get_by_role("button", name="Crear cuenta", exact=True).click()
-            expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
-            page.get_by_label("Elegir archivo").set_input_files(str(AUDIO / "pv_cheetah_test_en.wav"))
-            page.get_by_label("Título").fill("CSP")
-            page.get_by_role("button", name="Transcribir", exact=True).click()
-            expect(page.get_by_role("status").filter(has_text="Transcripción terminada")).to_be_visible(timeout=120_000)
-            page.get_by_role("link", name="Biblioteca").click()
-            item = page.get_by_role("listitem", name="CSP")
-            item.get_by_role("button", name="Abrir").click()
-            page.wait_for_function("() => document.querySelector('audio') && document.querySelector('audio').readyState >= 1")
-            page.get_by_role("link", name="Grabar").click()
-            page.get_by_role("button", name="Empezar a grabar").click()
-            expect(page.get_by_role("button", name="Pausar")).to_be_visible()
-            page.wait_for_timeout(1500)
-            violations = page.evaluate("() => window.__csp")
-            assert violations == [] and console == [], (violations, console)
-            # Control: the listener does see a violation (an inline script is one)
-            page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__x = 1'; document.body.appendChild(s); }")
-            page.wait_for_function("() => window.__csp.length > 0", timeout=5_000)
-            assert page.evaluate("() => window.__x") is None and "script-src" in page.evaluate("() => window.__csp")[0]
-        finally:
-            browser.close()
+    # The e2e tier's Chromium (tests/e2e/conftest.py), launched with test_web_app.py's ARGS
+    browser = request.getfixturevalue("web_app_chromium")
+    context = browser.new_context(base_url=tiny_stack.url, locale="es-ES")
+    try:
+        context.grant_permissions(["microphone"], origin=tiny_stack.url)
+        # Listen from the first script on, in every document the app opens.
+        context.add_init_script(
+            """window.__csp = [];
+            document.addEventListener('securitypolicyviolation', (e) =>
+              window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));"""
+        )
+        page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+        page.set_default_timeout(30_000)
+        page.goto("/")
+        # Sign up, transcribe (upload to storage, stream), open the library and the detail
+        # (audio playback from storage), and the recorder (the AudioWorklet).
+        page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
+        page.get_by_label("Correo electrónico").fill(f"csp-{uuid.uuid4().hex[:8]}@example.com")
+        page.get_by_label("Contraseña").fill("una clave muy larga")
+        page.get_by_role("button", name="Crear cuenta", exact=True).click()
+        expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+        page.get_by_label("Elegir archivo").set_input_files(str(AUDIO / "pv_cheetah_test_en.wav"))
+        page.get_by_label("Título").fill("CSP")
+        page.get_by_role("button", name="Transcribir", exact=True).click()
+        expect(page.get_by_role("status").filter(has_text="Transcripción terminada")).to_be_visible(timeout=120_000)
+        page.get_by_role("link", name="Biblioteca").click()
+        item = page.get_by_role("listitem", name="CSP")
+        item.get_by_role("button", name="Abrir").click()
+        page.wait_for_function("() => document.querySelector('audio') && document.querySelector('audio').readyState >= 1")
+        page.get_by_role("link", name="Grabar").click()
+        page.get_by_role("button", name="Empezar a grabar").click()
+        expect(page.get_by_role("button", name="Pausar")).to_be_visible()
+        page.wait_for_timeout(1500)
+        violations = page.evaluate("() => window.__csp")
+        assert violations == [] and console == [], (violations, console)
+        # Control: the listener does see a violation (an inline script is one)
+        page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__x = 1'; document.body.appendChild(s); }")
+        page.wait_for_function("() => window.__csp.length > 0", timeout=5_000)
+        assert page.evaluate("() => window.__x") is None and "script-src" in page.evaluate("() => window.__csp")[0]
+    finally:
+        context.close()

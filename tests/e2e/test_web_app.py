@@ -15,7 +15,6 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,7 +46,7 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser(request: pytest.FixtureRequest) -> object:
     if not CHROMIUM.exists():
         if os.environ.get("GRABADORA_SKIP_BROWSER") == "1":
             pytest.skip("GRABADORA_SKIP_BROWSER=1 and /usr/bin/chromium is missing")
@@ -55,12 +54,7 @@ def browser() -> Iterator[object]:
                     "(or set GRABADORA_SKIP_BROWSER=1 to skip them)")
     if not (ROOT / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("the web app is not built: run `make frontend/dist` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    return request.getfixturevalue("web_app_chromium")  # one for the e2e tier (tests/e2e/conftest.py)
 
 
 def shot(page, name: str) -> None:
