@@ -68,7 +68,7 @@ class _Events:
 def test_the_event_log_commits_segments_in_one_call_at_the_next_seqs() -> None:
     events = _Events()
     job = JobMessage(job_id="j1", user_id="u1", audio_key="uploads/u1/a.wav", options=TranscribeOptions())
-    log = EventLog(SimpleNamespace(events=events, publisher=None), job, 7)  # type: ignore[arg-type]
+    log = EventLog(SimpleNamespace(events=events, publisher=None, doorbell=None), job, 7)  # type: ignore[arg-type]
     items = [("delta", {"text": " w", "t0": 0, "t1": 1})] * 60 + [("progress", {"progress": 0.5})]
     log.commit_segments([(3, items), (4, items[:9]), (5, items)])
     assert len(events.calls) == 1
