@@ -51,9 +51,12 @@ class TranscriptsTable:
         status: JobStatus | None,
         limit: int,
         cursor: str | None,
+        source_sha256: str | None = None,
     ) -> tuple[list[TranscriptSummary], str | None]:
         """One page of the user's transcripts, newest first (ULID sort keys), whose folded
-        `search_text` contains every term, and the cursor of the next page (None on the last)."""
+        `search_text` contains every term (and made from the file with `source_sha256`, when
+        given: no index on it, a filter like the others), and the cursor of the next page (None
+        on the last)."""
         conditions, names, values = [], {}, {":user": {"S": user_id}}
         for i, term in enumerate(terms):
             conditions.append(f"contains(search_text, :t{i})")
@@ -62,6 +65,9 @@ class TranscriptsTable:
             conditions.append("#status = :status")
             names["#status"] = "status"
             values[":status"] = value(status.value)
+        if source_sha256 is not None:
+            conditions.append("source_sha256 = :sha")
+            values[":sha"] = value(source_sha256)
         fields = TranscriptSummary.stored_fields()
         names.update({f"#p{i}": field for i, field in enumerate(fields)})
         query: dict[str, Any] = {

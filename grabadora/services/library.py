@@ -35,7 +35,6 @@ from grabadora.models import (
     JobStatus,
     TranscriptDetail,
     TranscriptItem,
-    TranscriptSummary,
     utc_now,
 )
 from grabadora.services import quota as quota_service
@@ -66,38 +65,10 @@ def list_transcripts(
         raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}")
     # "#reunión" is how people write a tag; tags are stored without the mark.
     terms = [t for t in (word.lstrip("#") for word in fold(search or "").split()) if t][:10]
-    if source_sha256 is not None:
-        items, next_cursor = _list_by_source(ports, user_id, source_sha256, terms=terms, status=status, limit=limit, cursor=cursor)
-    else:
-        items, next_cursor = ports.transcripts.list_page(user_id, terms=terms, status=status, limit=limit, cursor=cursor)
+    items, next_cursor = ports.transcripts.list_page(
+        user_id, terms=terms, status=status, limit=limit, cursor=cursor, source_sha256=source_sha256
+    )
     return {"items": items, "next_cursor": next_cursor}
-
-
-def _list_by_source(
-    ports: LibraryPorts, user_id: str, source_sha256: str, *, terms: list[str], status: JobStatus | None, limit: int,
-    cursor: str | None,
-) -> tuple[list[TranscriptSummary], str | None]:
-    """The transcripts of the file with this digest, filtered here from full pages of the listing.
-
-    The table has no index on the digest: a filter in DynamoDB would read the same items, and
-    the question is asked once per file picked, not per page shown."""
-    found: list[TranscriptSummary] = []
-    start = cursor
-    while True:
-        page, next_cursor = ports.transcripts.list_page(user_id, terms=terms, status=status, limit=MAX_PAGE, cursor=start)
-        for n, item in enumerate(page):
-            if item.source_sha256 != source_sha256:
-                continue
-            found.append(item)
-            if len(found) == limit:
-                if n == len(page) - 1:
-                    return found, next_cursor
-                # Stopped inside the page: the same page cut after this item gives its cursor.
-                _, after = ports.transcripts.list_page(user_id, terms=terms, status=status, limit=n + 1, cursor=start)
-                return found, after
-        if next_cursor is None:
-            return found, None
-        start = next_cursor
 
 
 # One transcript ------------------------------------------------------------------------------
