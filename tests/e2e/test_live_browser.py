@@ -23,7 +23,6 @@ import os
 import re
 import tempfile
 import time
-import uuid
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import normalise, wer
+from tests.e2e.test_web_app import sign_up
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDIO = ROOT.parent / "shared" / "audio"
@@ -129,11 +129,7 @@ class Session:
 
         page = self.page
         page.goto("/")
-        page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
-        page.get_by_label("Correo electrónico").fill(f"live-{uuid.uuid4().hex[:8]}@example.com")
-        page.get_by_label("Contraseña").fill("una clave muy larga")
-        page.get_by_role("button", name="Crear cuenta", exact=True).click()
-        expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+        sign_up(page, "live")
         page.get_by_role("link", name="Grabar").click()
         expect(page.get_by_role("heading", name="Grabar con el micrófono")).to_be_visible()
 

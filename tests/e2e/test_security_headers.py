@@ -3,12 +3,11 @@ CSP in Chromium with no violation (issue 19, item 5)."""
 
 from __future__ import annotations
 
-import uuid
 
 import httpx
 import pytest
 
-from tests.e2e.test_web_app import ARGS, AUDIO, CHROMIUM, ROOT  # noqa: F401 - the browser fixture's setup
+from tests.e2e.test_web_app import ARGS, AUDIO, CHROMIUM, ROOT, sign_up  # noqa: F401 - the browser fixture's setup
 
 pytestmark = [pytest.mark.e2e]
 
@@ -75,11 +74,7 @@ def test_the_web_app_runs_under_its_csp_with_no_violation(tiny_stack, request: p
         page.goto("/")
         # Sign up, transcribe (upload to storage, stream), open the library and the detail
         # (audio playback from storage), and the recorder (the AudioWorklet).
-        page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
-        page.get_by_label("Correo electrónico").fill(f"csp-{uuid.uuid4().hex[:8]}@example.com")
-        page.get_by_label("Contraseña").fill("una clave muy larga")
-        page.get_by_role("button", name="Crear cuenta", exact=True).click()
-        expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+        sign_up(page, "csp")
         page.get_by_label("Elegir archivo").set_input_files(str(AUDIO / "pv_cheetah_test_en.wav"))
         page.get_by_label("Título").fill("CSP")
         page.get_by_role("button", name="Transcribir", exact=True).click()

@@ -9,12 +9,11 @@ resemblyzer's weights); skips without the extra."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_web_app import AUDIO, browser, shot  # noqa: F401  (the module's Chromium fixture)
+from tests.e2e.test_web_app import AUDIO, browser, shot, sign_up  # noqa: F401  (the module's Chromium fixture)
 from tests.e2e.test_web_app_library import _signed_in, long_recording  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -32,11 +31,7 @@ def test_speaker_labels_and_renaming_in_the_web_app(browser, tiny_stack) -> None
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(30_000)
     page.goto("/")
-    page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
-    page.get_by_label("Correo electrónico").fill(f"speakers-{uuid.uuid4().hex[:8]}@example.com")
-    page.get_by_label("Contraseña").fill("una clave muy larga")
-    page.get_by_role("button", name="Crear cuenta", exact=True).click()
-    expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+    sign_up(page, "speakers")
 
     # A diarized job: the live view labels the turns once the speakers are known.
     page.get_by_label("Elegir archivo").set_input_files(str(AUDIO / "pv_leopard_diarization_test.wav"))

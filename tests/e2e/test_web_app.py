@@ -62,6 +62,20 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def sign_up(page, prefix: str) -> str:
+    """Create an account through the sign-in screen on the page (already at "/"), as a new user
+    does, and wait for the first screen; returns the new account's email."""
+    from playwright.sync_api import expect
+
+    email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill("una clave muy larga")
+    page.get_by_role("button", name="Crear cuenta", exact=True).click()
+    expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+    return email
+
+
 def test_web_app_end_to_end(browser, tiny_stack, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -79,12 +93,7 @@ def test_web_app_end_to_end(browser, tiny_stack, tmp_path: Path) -> None:
     page.goto("/")
     expect(page.get_by_role("heading", name="Entrar")).to_be_visible()
     shot(page, "01-entrar")
-    page.get_by_role("button", name="¿No tienes cuenta? Crea una").click()
-    email = f"web-{uuid.uuid4().hex[:8]}@example.com"
-    page.get_by_label("Correo electrónico").fill(email)
-    page.get_by_label("Contraseña").fill("una clave muy larga")
-    page.get_by_role("button", name="Crear cuenta", exact=True).click()
-    expect(page.get_by_role("heading", name="Transcribir un archivo")).to_be_visible()
+    email = sign_up(page, "web")
 
     # The session survives a reload.
     page.reload()
