@@ -93,5 +93,10 @@ def test_the_web_app_runs_under_its_csp_with_no_violation(tiny_stack, request: p
         page.evaluate("() => { const s = document.createElement('script'); s.textContent = 'window.__x = 1'; document.body.appendChild(s); }")
         page.wait_for_function("() => window.__csp.length > 0", timeout=5_000)
         assert page.evaluate("() => window.__x") is None and "script-src" in page.evaluate("() => window.__csp")[0]
+        # Leave nothing running on the tier's shared stack: an abandoned recording's live session
+        # holds its worker until the idle timeout, and the next test's session would wait for it.
+        page.on("dialog", lambda d: d.accept())
+        page.get_by_role("button", name="Descartar").click()
+        expect(page.get_by_role("button", name="Empezar a grabar")).to_be_visible()
     finally:
         context.close()
