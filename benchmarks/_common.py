@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from grabadora.settings import Settings
+    from grabadora.settings import DevSettings
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -306,11 +306,11 @@ def lone_relay(workdir: Path, aws_endpoint: str, **settings: str) -> Service:
     return Service("relay", argv, env, port, workdir)
 
 
-def use_endpoint(aws_endpoint: str) -> Settings:
+def use_endpoint(aws_endpoint: str) -> DevSettings:
     """This process's settings for a benchmark's emulator (its endpoint, the benchmark's JWT key),
     installed with `use_settings` so the adapters (grabadora.aws) use them; returned too."""
     from grabadora.local.emulator import use_emulator_credentials
-    from grabadora.settings import Settings, use_settings
+    from grabadora.settings import DevSettings, use_settings
 
     use_emulator_credentials()  # boto3's credential chain: the emulator's throwaway keys
-    return use_settings(Settings(aws_endpoint_url=aws_endpoint, jwt_secret_key=JWT_SECRET))
+    return use_settings(DevSettings(aws_endpoint_url=aws_endpoint, jwt_secret_key=JWT_SECRET))

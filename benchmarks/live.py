@@ -487,16 +487,16 @@ class Bench:
         """Delete a finished run's events from the emulator (untimed; see the docstring)."""
         import boto3
 
-        from grabadora.settings import Settings
+        from grabadora.settings import CommonSettings
 
         dynamodb = boto3.client(
             "dynamodb",
             endpoint_url=self.aws_endpoint,
-            region_name=Settings.model_fields["region"].default,
+            region_name=CommonSettings.model_fields["region"].default,
             aws_access_key_id="grabadora-local",
             aws_secret_access_key="grabadora-local",
         )
-        table = Settings.model_fields["events_table"].default  # the stack runs on defaults
+        table = CommonSettings.model_fields["events_table"].default  # the stack runs on defaults
         pages = dynamodb.get_paginator("query").paginate(
             TableName=table,
             KeyConditionExpression="job_id = :job",

@@ -59,7 +59,7 @@ from gpu_container.profiles import decode_profile  # noqa: E402
 from gpu_container.transcriber import transcribe_kwargs  # noqa: E402
 from grabadora.client import GrabadoraClient  # noqa: E402
 from grabadora.models import TranscribeOptions  # noqa: E402
-from grabadora.settings import Settings  # noqa: E402
+from grabadora.settings import CommonSettings  # noqa: E402
 
 AUDIO_DIR = Path(os.environ.get("GRABADORA_BENCH_AUDIO", "/work/shared/audio"))
 BIN = Path(sys.executable).parent
@@ -225,11 +225,11 @@ class Stack:
         dynamodb = boto3.client(
             "dynamodb",
             endpoint_url=self.aws_endpoint,
-            region_name=Settings.model_fields["region"].default,
+            region_name=CommonSettings.model_fields["region"].default,
             aws_access_key_id="grabadora-local",
             aws_secret_access_key="grabadora-local",
         )
-        table = Settings.model_fields["events_table"].default  # the stack runs on defaults
+        table = CommonSettings.model_fields["events_table"].default  # the stack runs on defaults
         pages = dynamodb.get_paginator("query").paginate(
             TableName=table,
             KeyConditionExpression="job_id = :job",

@@ -7,7 +7,7 @@ import signal
 import threading
 
 from grabadora.process import freeze_startup_objects
-from grabadora.settings import Settings, use_settings
+from grabadora.settings import WorkerSettings, use_settings
 from gpu_container.worker import build_worker, warm_up
 
 
@@ -17,7 +17,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     # The container's environment (GRABADORA_*) configures it; its adapters read the same object.
-    worker = build_worker(use_settings(Settings()))
+    worker = build_worker(use_settings(WorkerSettings()))
     logging.getLogger(__name__).info("model ready in %.1fs", warm_up(worker))
     freeze_startup_objects()
     worker.run(stop)

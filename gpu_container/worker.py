@@ -15,6 +15,7 @@ from grabadora.adapters.queues import JobQueue, ReceivedMessage
 from grabadora.doorbell import Doorbell
 from grabadora.errors import Conflict, GrabadoraError
 from grabadora.models import JobMessage, LiveMessage, TranscribeOptions
+from grabadora.settings import WorkerSettings
 from gpu_container import crash_hooks
 from gpu_container.ecs_runtime import TaskProtection
 from gpu_container.job import Limits, JobOutcome, WorkerPorts, fail_job, process_job
@@ -278,13 +279,13 @@ class LiveWorker:
         self.queue.delete(message.receipt_handle)
 
 
-def long_form_policy(settings) -> LongFormPolicy:  # noqa: ANN001 - Settings
+def long_form_policy(settings: WorkerSettings) -> LongFormPolicy:
     """The long-file path as the settings ask (batch width 0: chosen for the device)."""
     width = settings.batch_size or default_batch_size(resolve_device(settings.device))
     return LongFormPolicy(batch_size=width, long_from_s=settings.long_form_from_seconds)
 
 
-def build_worker(settings, *, doorbell: Doorbell | None = None) -> Worker:  # noqa: ANN001 - Settings, imported lazily by callers
+def build_worker(settings: WorkerSettings, *, doorbell: Doorbell | None = None) -> Worker:
     """A worker wired to the configured queue, tables, bucket and model; with a `doorbell`, each
     commit rings it (a relay in this process listens there)."""
     from grabadora.adapters.events_table import EventsTable

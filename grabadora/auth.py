@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 
 from grabadora.errors import Unauthorized
-from grabadora.settings import Settings
+from grabadora.settings import TokenSettings
 
 # scrypt parameters: n=2**15, r=8 costs ~32 MiB and tens of ms per hash (OWASP's minimum is 2**17
 # with r=8 and p=1 at 128 MiB; a Lambda with 512 MiB affords 2**15 comfortably for many logins).
@@ -62,27 +62,27 @@ class TokenClaims:
     version: int | None = None
 
 
-def _issue(settings: Settings, claims: dict, lifetime: timedelta) -> tuple[str, int]:
+def _issue(settings: TokenSettings, claims: dict, lifetime: timedelta) -> tuple[str, int]:
     now = datetime.now(timezone.utc)
     payload = {**claims, "iat": now, "exp": now + lifetime}
     token = jwt.encode(payload, settings.jwt_secret_key.get_secret_value(), algorithm=settings.jwt_algorithm)
     return token, int(lifetime.total_seconds())
 
 
-def issue_access_token(settings: Settings, user_id: str, email: str, version: int = 0) -> tuple[str, int]:
+def issue_access_token(settings: TokenSettings, user_id: str, email: str, version: int = 0) -> tuple[str, int]:
     """A bearer token for the API; returns (token, seconds until it expires)."""
     claims = {"sub": user_id, "email": email, "typ": "access", "ver": version}
     return _issue(settings, claims, timedelta(minutes=settings.access_token_minutes))
 
 
-def issue_stream_token(settings: Settings, user_id: str, job_id: str, version: int = 0) -> str:
+def issue_stream_token(settings: TokenSettings, user_id: str, job_id: str, version: int = 0) -> str:
     """A token that opens only this job's event stream (EventSource cannot send headers)."""
     claims = {"sub": user_id, "job": job_id, "typ": "stream", "ver": version}
     token, _ = _issue(settings, claims, timedelta(minutes=settings.stream_token_minutes))
     return token
 
 
-def decode_token(settings: Settings, token: str) -> TokenClaims:
+def decode_token(settings: TokenSettings, token: str) -> TokenClaims:
     """Verify signature, algorithm and expiry; `Unauthorized` on anything wrong."""
     try:
         payload = jwt.decode(

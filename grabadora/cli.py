@@ -51,9 +51,9 @@ def _exporter(args: argparse.Namespace) -> int:
     import threading
 
     from grabadora.local.exporter_runner import ExporterRunner
-    from grabadora.settings import Settings, use_settings
+    from grabadora.settings import ExporterSettings, use_settings
 
-    settings = use_settings(Settings())
+    settings = use_settings(ExporterSettings())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grabadora.settings import Settings
+from grabadora.settings import CommonSettings
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Resources:
         object.__setattr__(self, "queues", (self.jobs, self.live, self.exports))
 
 
-def build_resources(settings: Settings) -> Resources:
+def build_resources(settings: CommonSettings) -> Resources:
     """The resource definitions for one deployment, named from settings."""
     return Resources(
         users=TableSpec("UsersTable", settings.users_table, KeyAttribute("email", "S")),
@@ -183,4 +183,4 @@ def build_stage_resources(stage: str, app: str = "grabadora") -> Resources:
     variables and two stages (or a redeploy next to a retained table) never share a name.
     `model_construct` reads no environment and no `.env`: the defaults plus these names.
     """
-    return build_resources(Settings.model_construct(**stage_names(f"{app}-{stage}")))
+    return build_resources(CommonSettings.model_construct(**stage_names(f"{app}-{stage}")))

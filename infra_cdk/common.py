@@ -74,7 +74,7 @@ class Shared(Construct):
         """Tell `fn` which secrets it reads at run time, by ARN in its environment (never their
         values), and grant it exactly those: `secretsmanager:GetSecretValue` on each, nothing
         else. The app reads them once per container through Powertools' parameters utility
-        (grabadora/settings.py); `GRABADORA_REQUIRED_KEYS` names the keys the function needs."""
+        (grabadora/settings.py), whose class for the function says which keys it needs."""
         chosen = [s for s, wanted in ((self.jwt_secret, jwt), (self.secrets_key, fernet)) if wanted]
         if chosen:
             fn.add_to_role_policy(iam.PolicyStatement(
@@ -83,7 +83,6 @@ class Shared(Construct):
         environment = {
             **({"GRABADORA_JWT_SECRET_ARN": self.jwt_secret.secret_arn} if jwt else {}),
             **({"GRABADORA_SECRETS_KEY_ARN": self.secrets_key.secret_arn} if fernet else {}),
-            "GRABADORA_REQUIRED_KEYS": ",".join([*(["jwt_secret_key"] if jwt else []), *(["secrets_key"] if fernet else [])]),
         }
         for key, value in environment.items():
             fn.add_environment(key, value)

@@ -115,8 +115,6 @@ class Worker(Construct):
                 # Live events go to IoT once its data endpoint is known (context iotEndpoint).
                 "GRABADORA_IOT_PUBLISH": "true" if config.iot_endpoint else "false",
                 **({"GRABADORA_IOT_ENDPOINT": config.iot_endpoint} if config.iot_endpoint else {}),
-                # The worker signs no token and decrypts no integration secret: it gets no key.
-                "GRABADORA_REQUIRED_KEYS": "",
             },
             stop_timeout=cdk.Duration.seconds(120),
         )

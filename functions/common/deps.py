@@ -1,4 +1,4 @@
-"""Typed dependencies: settings, adapters and the signed-in user."""
+"""Typed dependencies of both HTTP apps (API and relay): settings, adapters and the signed-in user."""
 
 from __future__ import annotations
 
@@ -25,11 +25,32 @@ from grabadora.services.jobs import Ports
 from grabadora.services.library import LibraryPorts
 from grabadora.services.live import LivePorts
 from grabadora.services.shares import SharePorts
-from grabadora.settings import Settings, get_settings
+from pydantic import SecretStr
+
+from grabadora.settings import ApiSettings, IntakeSettings, IntegrationSettings, TokenSettings, get_settings, settings_as
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def intake_settings() -> IntakeSettings:
+    """What both HTTP apps read (the process's `ApiSettings`, `RelaySettings` or `DevSettings`)."""
+    return settings_as(IntakeSettings)
+
+
+def api_settings() -> ApiSettings:
+    """The API's own settings (integrations), for routes only the API serves."""
+    return settings_as(ApiSettings)
+
+
+def _secrets_key() -> SecretStr | None:
+    """The key for users' integration secrets, in the processes that have one (not the relay)."""
+    settings = get_settings()
+    return settings.secrets_key if isinstance(settings, IntegrationSettings) else None
+
+
+SettingsDep = Annotated[IntakeSettings, Depends(intake_settings)]
+ApiSettingsDep = Annotated[ApiSettings, Depends(api_settings)]
 
 
 @lru_cache
@@ -40,13 +61,13 @@ def get_users() -> UsersTable:
 @lru_cache
 def get_worker_nudge() -> WorkerNudge:
     """The worker service's nudge on AWS (GRABADORA_WORKER_CLUSTER/_SERVICE); none locally."""
-    return worker_nudge(get_settings())
+    return worker_nudge(intake_settings())
 
 
 @lru_cache
 def get_ports() -> Ports:
     return Ports(
-        store=ObjectStore(), transcripts=TranscriptsTable(), queue=JobQueue(), user_state=UserStateTable(),
+        store=ObjectStore(), transcripts=TranscriptsTable(), queue=JobQueue(), user_state=UserStateTable(secrets_key=_secrets_key()),
         worker=get_worker_nudge(),
     )
 
@@ -58,7 +79,7 @@ def get_library_ports() -> LibraryPorts:
         store=ObjectStore(),
         transcripts=TranscriptsTable(),
         events=EventsTable(),
-        user_state=UserStateTable(),
+        user_state=UserStateTable(secrets_key=_secrets_key()),
         exports=ExportQueue(settings.exports_queue),
         shares=SharesTable(),
     )
@@ -70,7 +91,7 @@ def get_live_ports() -> LivePorts:
         transcripts=TranscriptsTable(),
         frames=LiveFramesTable(),
         queue=JobQueue(get_settings().live_queue),
-        user_state=UserStateTable(),
+        user_state=UserStateTable(secrets_key=_secrets_key()),
         store=ObjectStore(),
         events=EventsTable(),
         shares=SharesTable(),
@@ -81,7 +102,7 @@ def get_live_ports() -> LivePorts:
 @lru_cache
 def get_share_ports() -> SharePorts:
     return SharePorts(
-        shares=SharesTable(), transcripts=TranscriptsTable(), store=ObjectStore(), user_state=UserStateTable(),
+        shares=SharesTable(), transcripts=TranscriptsTable(), store=ObjectStore(), user_state=UserStateTable(secrets_key=_secrets_key()),
         throttle=LoginThrottle(),
     )
 
@@ -98,7 +119,7 @@ def get_login_throttle() -> LoginThrottle:
 
 @lru_cache
 def get_user_state() -> UserStateTable:
-    return UserStateTable()
+    return UserStateTable(secrets_key=_secrets_key())
 
 
 UsersDep = Annotated[UsersTable, Depends(get_users)]
@@ -111,7 +132,7 @@ LivePortsDep = Annotated[LivePorts, Depends(get_live_ports)]
 SharePortsDep = Annotated[SharePorts, Depends(get_share_ports)]
 
 
-def authenticate_token(settings: Settings, user_state: UserStateTable, token: str) -> auth.TokenClaims:
+def authenticate_token(settings: TokenSettings, user_state: UserStateTable, token: str) -> auth.TokenClaims:
     """A verified token (access or stream) of an account that exists and did not revoke it.
 
     The account check reads DynamoDB once per request; nothing is cached across requests, so

@@ -35,14 +35,13 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 
-from functions.common.deps import get_api_caller, get_api_keys, get_library_ports, get_ports, get_user_state, oauth2_scheme
+from functions.common.deps import intake_settings, get_api_caller, get_api_keys, get_library_ports, get_ports, get_user_state, oauth2_scheme
 from grabadora.services.event_log import follow_events, pacing
 from grabadora.errors import GrabadoraError, InvalidInput, PayloadTooLarge
 from grabadora.http_errors import STATUS_BY_ERROR
 from grabadora.languages import language_name
 from grabadora.models import JobEvent, QualityProfile, TranscribeOptions
 from grabadora.services import jobs, library
-from grabadora.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -93,7 +92,7 @@ async def translations(request: Request) -> Response:
 async def _caller(request: Request) -> str:
     token = await oauth2_scheme(request)
     try:
-        claims = await to_thread.run_sync(lambda: get_api_caller(get_settings(), get_api_keys(), get_user_state(), token))
+        claims = await to_thread.run_sync(lambda: get_api_caller(intake_settings(), get_api_keys(), get_user_state(), token))
     except GrabadoraError as e:
         raise OpenAIError(401, f"{e.detail}; send 'Authorization: Bearer <API key>'", kind="authentication_error") from None
     return claims.user_id
@@ -105,11 +104,11 @@ async def _handle(request: Request, task: str) -> Response:
         form = await _form(request)
         options, fmt, words, stream = _options(form, task)
         upload = form["file"]
-        body = await upload.read(get_settings().openai_max_file_mb * 1024 * 1024 + 1)
+        body = await upload.read(intake_settings().openai_max_file_mb * 1024 * 1024 + 1)
         job = await to_thread.run_sync(
             lambda: jobs.submit_file(
-                get_ports(), get_settings(), user_id, upload.filename or "audio", upload.content_type or "",
-                body, options, limit_mb=get_settings().openai_max_file_mb,
+                get_ports(), intake_settings(), user_id, upload.filename or "audio", upload.content_type or "",
+                body, options, limit_mb=intake_settings().openai_max_file_mb,
             )
         )
     except OpenAIError as e:
@@ -118,7 +117,7 @@ async def _handle(request: Request, task: str) -> Response:
         return _from_grabadora(e).response()
     if stream:
         return StreamingResponse(
-            with_heartbeats(_stream(job["job_id"]), get_settings().heartbeat_seconds),
+            with_heartbeats(_stream(job["job_id"]), intake_settings().heartbeat_seconds),
             media_type="text/event-stream", headers={"Cache-Control": "no-cache"},
         )
     try:
@@ -136,10 +135,10 @@ async def _form(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "multipart/form-data":
         raise OpenAIError(415, "send multipart/form-data with a 'file' field, as OpenAI's API expects")
-    limit = get_settings().openai_max_file_mb * 1024 * 1024
+    limit = intake_settings().openai_max_file_mb * 1024 * 1024
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise _from_grabadora(PayloadTooLarge(f"file: over the {get_settings().openai_max_file_mb} MB limit"))
+        raise _from_grabadora(PayloadTooLarge(f"file: over the {intake_settings().openai_max_file_mb} MB limit"))
     form = await request.form(max_files=1, max_fields=30, max_part_size=1024 * 1024)
     if not isinstance(form.get("file"), UploadFile):
         raise OpenAIError(400, "file: required (a multipart file field named 'file')", param="file")
@@ -182,7 +181,7 @@ def _options(form: Any, task: str) -> tuple[TranscribeOptions, str, bool, bool]:
 
 
 async def _events(job_id: str):  # noqa: ANN202 - an async generator of JobEvent
-    settings = get_settings()
+    settings = intake_settings()
     ports = get_library_ports()
     async for event in follow_events(ports.events, job_id, -1, **pacing(settings)):
         yield event
@@ -198,11 +197,11 @@ async def _wait(job_id: str) -> str | None:
         return None
 
     try:
-        return await asyncio.wait_for(until_end(), timeout=get_settings().openai_wait_seconds)
+        return await asyncio.wait_for(until_end(), timeout=intake_settings().openai_wait_seconds)
     except TimeoutError:
         raise OpenAIError(
             504,
-            f"still transcribing after {get_settings().openai_wait_seconds} s; it will be in the library as {job_id} "
+            f"still transcribing after {intake_settings().openai_wait_seconds} s; it will be in the library as {job_id} "
             "(with stream=true the answer waits for the words as they come)",
             kind="server_error",
         ) from None

@@ -20,8 +20,10 @@ from pydantic import ValidationError
 from grabadora.adapters.queues import ExportQueue
 from grabadora.models import ExportMessage
 from grabadora.services.exports import RetryLater, deliver_export
+from grabadora.settings import ExporterSettings, serve_as
 
 logger = Logger(service="grabadora-exporter")
+serve_as(ExporterSettings)  # read from this function's environment on first use
 
 
 def record_handler(record: SQSRecord) -> str:

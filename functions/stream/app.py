@@ -14,7 +14,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from functions.common.deps import SettingsDep, authenticate_token, get_user_state, oauth2_scheme
+from functions.common.deps import authenticate_token, get_user_state, oauth2_scheme
 from functions.common import openai_routes
 from functions.stream.relay import follow, pacing
 from grabadora import metrics
@@ -24,16 +24,21 @@ from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.errors import InvalidInput, NotFound, Unauthorized
 from grabadora.models import TERMINAL_EVENTS
 from grabadora.http_errors import install_error_handlers
-from grabadora.settings import Settings
+from grabadora.settings import RelaySettings, serve_as, settings_as
 
 router = APIRouter(tags=["stream"])
 
 
+def relay_settings() -> RelaySettings:
+    return settings_as(RelaySettings)
+
+
+RelaySettingsDep = Annotated[RelaySettings, Depends(relay_settings)]
+
+
 @lru_cache
 def _slots() -> StreamSlots:
-    from grabadora.settings import get_settings
-
-    return StreamSlots(get_settings())
+    return StreamSlots(settings_as(RelaySettings))
 
 
 @lru_cache
@@ -42,7 +47,7 @@ def _tables() -> tuple[TranscriptsTable, EventsTable]:
 
 
 async def bounded(
-    events: EventsTable, job_id: str, after_seq: int, settings: Settings, release: Callable[[], None] | None = None
+    events: EventsTable, job_id: str, after_seq: int, settings: RelaySettings, release: Callable[[], None] | None = None
 ) -> AsyncIterator[ServerSentEvent]:
     """The job's events for at most `stream_max_seconds`; a stream cut short says when to resume.
 
@@ -83,7 +88,7 @@ def _resume_point(header: str | None, query: int | None) -> int:
 )
 async def stream_job(
     job_id: str,
-    settings: SettingsDep,
+    settings: RelaySettingsDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     token: Annotated[str | None, Query(description="the job-scoped token from stream_url")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
@@ -119,8 +124,14 @@ async def stream_job(
     )
 
 
+def lambda_app() -> FastAPI:
+    """The relay Lambda's app (run.sh): its settings are `RelaySettings`, from its environment."""
+    serve_as(RelaySettings)
+    return create_app()
+
+
 def create_app() -> FastAPI:
-    """The relay alone, as the Lambda Web Adapter runs it."""
+    """The relay alone: its routes and `/v1`, reading no setting until a request needs one."""
     app = FastAPI(title="Grabadora stream relay", version="0.1.0")
     install_error_handlers(app)
     app.include_router(router)

@@ -21,7 +21,7 @@ from grabadora import aws
 from grabadora.adapters._errors import translate, translating
 from grabadora.adapters.dynamo import deserialize
 from grabadora.errors import Conflict, RateLimited
-from grabadora.settings import Settings
+from grabadora.settings import RelaySettings
 
 ITEM = "streams"
 SLACK_SECONDS = 60
@@ -29,7 +29,7 @@ UNLIMITED_LEASE_SECONDS = 6 * 3600  # a stream without a maximum: a lease as lon
 
 
 class StreamSlots:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: RelaySettings) -> None:
         self.cap = settings.streams_per_user
         self.table = settings.user_state_table
         self.lease_seconds = (settings.stream_max_seconds or UNLIMITED_LEASE_SECONDS) + SLACK_SECONDS

@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
 
 from grabadora import aws
 from grabadora.adapters._errors import translate, translating
@@ -61,10 +62,11 @@ def _fernet(key: str) -> Fernet:
 
 
 class UserStateTable:
-    def __init__(self, table_name: str | None = None) -> None:
-        settings = get_settings()
-        self._table = table_name or settings.user_state_table
-        self._fernet = _fernet(settings.secrets_key.get_secret_value())
+    def __init__(self, table_name: str | None = None, *, secrets_key: SecretStr | None = None) -> None:
+        """`secrets_key` (the Fernet key of `IntegrationSettings`) is given by the processes that
+        read or write integration secrets (API, exporter); the others never touch them."""
+        self._table = table_name or get_settings().user_state_table
+        self._fernet = _fernet(secrets_key.get_secret_value()) if secrets_key is not None else None
 
     # Integrations -----------------------------------------------------------------------
 
@@ -91,11 +93,16 @@ class UserStateTable:
         }
         self._put({"user_id": user_id, "item": INTEGRATIONS_ITEM, "settings": encrypted, "updated_at": utc_now()})
 
+    def _cipher(self) -> Fernet:
+        if self._fernet is None:
+            raise RuntimeError("this UserStateTable was built without the secrets key")
+        return self._fernet
+
     def _encrypt(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")
+        return self._cipher().encrypt(secret.encode("utf-8")).decode("ascii")
 
     def _decrypt(self, token: str) -> str:
-        return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
+        return self._cipher().decrypt(token.encode("ascii")).decode("utf-8")
 
     # Languages --------------------------------------------------------------------------
 

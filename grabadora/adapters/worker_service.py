@@ -25,7 +25,7 @@ from typing import Protocol
 
 from grabadora import aws
 from grabadora.adapters._errors import translating
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class WorkerService:
         return True
 
 
-def worker_nudge(settings: Settings) -> WorkerNudge:
+def worker_nudge(settings: IntakeSettings) -> WorkerNudge:
     """The nudge for this process: the ECS service when one is configured, else none."""
     if settings.worker_cluster and settings.worker_service:
         return WorkerService(

@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     from grabadora.local.emulator import Emulator
     from grabadora.local.persistence import NATIVE_POOL_MODULES, EmulatorPersistence, StateError
     from grabadora.resources import build_resources
-    from grabadora.settings import Settings
+    from grabadora.settings import CommonSettings
 
     persistence = None
     try:
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             # The folder's lock first (a predecessor killed a moment ago may still be writing
             # its last snapshot, and still hold the port), then its snapshot, then the port.
             # The snapshots keep whole services, so the kinds of resource matter, not their names.
-            persistence = EmulatorPersistence(args.data_dir.expanduser(), build_resources(Settings.model_construct()))
+            persistence = EmulatorPersistence(args.data_dir.expanduser(), build_resources(CommonSettings.model_construct()))
             persistence.restore()
         emulator = Emulator(args.host, args.port, wrap=persistence.wrap if persistence else None)
     except (StateError, OSError) as e:

@@ -22,7 +22,7 @@ from typing import Any
 from functions.exporter.handler import lambda_handler
 from grabadora.adapters.queues import ExportQueue, ReceivedMessage
 from grabadora.resources import EXPORTER
-from grabadora.settings import Settings, get_settings
+from grabadora.settings import ExporterSettings, settings_as
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ class ExporterRunner:
     """Polls the exports queue and invokes the exporter handler until `stop` is set."""
 
     def __init__(
-        self, stop: threading.Event, *, settings: Settings | None = None, queue: ExportQueue | None = None,
+        self, stop: threading.Event, *, settings: ExporterSettings | None = None, queue: ExportQueue | None = None,
         wait_seconds: int = 1, batch_size: int = EXPORTER.batch_size,
     ) -> None:
         self._stop = stop
-        self.settings = settings if settings is not None else get_settings()
+        self.settings = settings if settings is not None else settings_as(ExporterSettings)
         self.queue = queue if queue is not None else ExportQueue(self.settings.exports_queue)
         self.wait_seconds = wait_seconds
         self.batch_size = batch_size

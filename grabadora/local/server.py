@@ -14,7 +14,7 @@ from functions.api.app import create_app as create_api_app
 from functions.stream.app import router as stream_router
 from grabadora import metrics
 from grabadora.local.spa import mount_spa
-from grabadora.settings import Settings, get_settings
+from grabadora.settings import DevSettings, settings_as
 
 # Swagger UI and ReDoc (FastAPI's /docs and /redoc) load their scripts and styles from jsDelivr
 # and start with an inline script; the web app itself needs none of that.
@@ -27,7 +27,7 @@ _DOCS_CSP = (
 )
 
 
-def storage_origin(settings: Settings) -> str | None:
+def storage_origin(settings: DevSettings) -> str | None:
     """Where presigned upload and audio URLs point (the emulator locally), for the CSP."""
     endpoint = settings.s3_endpoint_url or settings.aws_endpoint_url
     if not endpoint:
@@ -36,7 +36,7 @@ def storage_origin(settings: Settings) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def content_security_policy(settings: Settings) -> str:
+def content_security_policy(settings: DevSettings) -> str:
     """The web app's policy: its own scripts and styles only, no framing, no plugins.
 
     Uploads (presigned PUT) and playback (presigned GET) go to the storage endpoint; blob: URLs
@@ -54,7 +54,7 @@ def content_security_policy(settings: Settings) -> str:
 class SecurityHeaders:
     """Adds the security headers to every answer: the SPA's files, the API and the streams."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: DevSettings) -> None:
         self.app = app
         self._csp = content_security_policy(settings)
 
@@ -91,7 +91,7 @@ class _TooLarge(Exception):
     pass
 
 
-def max_body_bytes(settings: Settings) -> int:
+def max_body_bytes(settings: DevSettings) -> int:
     """The largest request body any route takes: a multipart or OpenAI file, plus 1 MB of form."""
     return (max(settings.max_multipart_mb, settings.openai_max_file_mb) + 1) * 1024 * 1024
 
@@ -100,7 +100,7 @@ class BodyLimit:
     """413 for a request body over `max_body_bytes` (API Gateway caps bodies at 10 MB on AWS;
     uvicorn has no cap of its own): by Content-Length before reading, else while it streams in."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: DevSettings) -> None:
         self.app = app
         self.limit = max_body_bytes(settings)
 
@@ -165,14 +165,14 @@ async def prometheus_metrics(request: Request) -> Response:
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
-def create_local_app(settings: Settings | None = None) -> FastAPI:
+def create_local_app(settings: DevSettings | None = None) -> FastAPI:
     """The API with the relay's route mounted beside it, as CloudFront presents them on AWS.
 
     `settings` are those `grabadora dev` built (by default the process's); they are final here:
     the storage endpoint in the security policy, the body limit and the metrics token.
     Trusting proxies' X-Forwarded-For is the server's part (`forwarded_allow_ips` of uvicorn).
     """
-    settings = settings if settings is not None else get_settings()
+    settings = settings if settings is not None else settings_as(DevSettings)
     app = create_api_app()
     app.state.settings = settings
     app.include_router(stream_router)

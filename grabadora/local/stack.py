@@ -20,7 +20,7 @@ from grabadora.local.emulator_process import EmulatorProcess, EmulatorStartError
 from grabadora.local.provision import provision
 from grabadora.process import freeze_startup_objects
 from grabadora.resources import build_resources
-from grabadora.settings import Settings, use_settings
+from grabadora.settings import DevSettings, use_settings
 
 logger = logging.getLogger("grabadora.dev")
 
@@ -46,11 +46,11 @@ def _redact(value: object) -> object:
 
 
 def dev_settings(
-    *, port: int | None = None, with_worker: bool = True, model: str | None = None, base: Settings | None = None,
-) -> Settings:
+    *, port: int | None = None, with_worker: bool = True, model: str | None = None, base: DevSettings | None = None,
+) -> DevSettings:
     """`grabadora dev`'s settings: the environment's (or `base`), with the local stack's own
     defaults for what the user did not set, and the command line's choices on top."""
-    base = base if base is not None else Settings()
+    base = base if base is not None else DevSettings()
     # A short long-poll lets Ctrl-C stop the worker promptly; SQS still wakes it at once.
     defaults: dict[str, object] = {"sqs_wait_seconds": 2}
     if with_worker:
@@ -66,7 +66,7 @@ def dev_settings(
     return base.model_copy(update=update)
 
 
-def on_embedded_emulator(settings: Settings, endpoint: str) -> Settings:
+def on_embedded_emulator(settings: DevSettings, endpoint: str) -> DevSettings:
     """`settings` pointed at the embedded emulator's `endpoint`.
 
     moto takes iot-data publishes but has no broker, so nobody can subscribe to the topic here
@@ -82,7 +82,7 @@ def on_embedded_emulator(settings: Settings, endpoint: str) -> Settings:
 class DevStack:
     """The emulator, the worker, the exporter and the server, all built from one settings object."""
 
-    def __init__(self, settings: Settings | None = None, *, with_worker: bool = True) -> None:
+    def __init__(self, settings: DevSettings | None = None, *, with_worker: bool = True) -> None:
         self.settings = settings if settings is not None else dev_settings(with_worker=with_worker)
         self.with_worker = with_worker
         self.emulator: EmulatorProcess | None = None

@@ -12,7 +12,7 @@ from grabadora.adapters.login_throttle import LoginThrottle, email_key, ip_key
 from grabadora.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from grabadora.ids import new_id
 from grabadora.models import DEFAULT_LANGUAGES, WHISPER_LANGUAGES, clean_languages, utc_now
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings
 
 MAX_LANGUAGES = 10
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -115,7 +115,7 @@ def sign_up(
 
 def sign_in(
     users: UsersTable,
-    settings: Settings,
+    settings: IntakeSettings,
     email: str,
     password: str,
     *,

@@ -14,10 +14,10 @@ from anyio import to_thread
 from grabadora.doorbell import Doorbell, local_doorbell
 from grabadora.adapters.events_table import EventsTable
 from grabadora.models import TERMINAL_EVENTS, JobEvent
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings
 
 
-def pacing(settings: Settings) -> dict[str, Any]:
+def pacing(settings: IntakeSettings) -> dict[str, Any]:
     """`follow_events`' keyword arguments from the settings: poll intervals and the doorbell.
 
     The doorbell rings for commits made in this process (`grabadora dev` wires it into its

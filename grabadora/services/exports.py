@@ -33,7 +33,7 @@ from grabadora.formats import apply_corrections, apply_speaker_names, plain_text
 from grabadora.integrations import USER_AGENT, PermanentDeliveryError, TransientDeliveryError, notion, trello, webhook
 from grabadora.models import ExportDestination, ExportMessage, ExportStatus, TranscriptItem, utc_now
 from grabadora.resources import build_resources
-from grabadora.settings import Settings, get_settings
+from grabadora.settings import ExporterSettings, settings_as
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,12 @@ class RetryLater(GrabadoraError):
         self.delay_seconds = delay_seconds
 
 
-def max_attempts(settings: Settings) -> int:
+def max_attempts(settings: ExporterSettings) -> int:
     """The attempt that is the last: never beyond the exports queue's redrive threshold."""
     return min(settings.export_max_attempts, build_resources(settings).exports.max_receive_count)
 
 
-def retry_delay(settings: Settings, attempt: int, retry_after: float | None = None) -> int:
+def retry_delay(settings: ExporterSettings, attempt: int, retry_after: float | None = None) -> int:
     """Seconds before attempt `attempt + 1`: `export_backoff_seconds * 2**(attempt-1)`, at least the
     provider's Retry-After, whole seconds (SQS's unit, rounded up), at most 15 minutes."""
     delay = max(settings.export_backoff_seconds * 2 ** (attempt - 1), retry_after or 0)
@@ -75,7 +75,7 @@ def deliver_export(message: ExportMessage, attempt: int) -> DeliveryOutcome:
     Raises `RetryLater` when it should be tried again; anything else raised means AWS itself
     failed (the record could not be read or written) and SQS retries after its visibility timeout.
     """
-    settings = get_settings()
+    settings = settings_as(ExporterSettings)
     transcripts = TranscriptsTable()
     user_id, transcript_id, export_id = message.user_id, message.transcript_id, message.export_id
     try:
@@ -134,7 +134,7 @@ class _Delivery:
     configured: dict[str, Any]  # the user's settings for this destination, secrets decrypted
     checkpoint: dict[str, Any]
     save: Callable[[dict[str, Any]], None]
-    settings: Settings
+    settings: ExporterSettings
 
 
 def _deliver(
@@ -142,7 +142,7 @@ def _deliver(
     item: TranscriptItem,
     checkpoint: dict[str, Any],
     save: Callable[[dict[str, Any]], None],
-    settings: Settings,
+    settings: ExporterSettings,
 ) -> str | None:
     """Send the transcript to its destination; the resulting link, if the destination has one.
 
@@ -154,7 +154,7 @@ def _deliver(
         )
     try:
         document = ObjectStore().get_json(item.transcript_key)
-        configured = UserStateTable().get_integrations(message.user_id).get(message.destination.value, {})
+        configured = UserStateTable(secrets_key=settings.secrets_key).get_integrations(message.user_id).get(message.destination.value, {})
         document = apply_corrections(document, item.corrections_by_segment())
         document = apply_speaker_names(document, item.speaker_names)
         with httpx.Client(timeout=settings.export_timeout_seconds, headers={"User-Agent": USER_AGENT}) as http:

@@ -32,7 +32,7 @@ from grabadora.formats import search_text
 from grabadora.ids import new_id
 from grabadora.models import DEFAULT_LANGUAGES, JobMessage, JobStatus, TranscribeOptions, TranscriptItem, utc_now
 from grabadora.services import quota, turns
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings, UsageSettings
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def check_size(size: int, limit_mb: int) -> None:
         raise PayloadTooLarge(f"size: {size} bytes is over the {limit_mb} MB limit", code="file_too_large")
 
 
-def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str, content_type: str, size: int) -> dict:
+def create_upload(ports: Ports, settings: IntakeSettings, user_id: str, filename: str, content_type: str, size: int) -> dict:
     """A presigned PUT into the caller's own prefix for a file of exactly `size` bytes."""
     name = safe_filename(filename)
     content_type = check_media_type(name, content_type)
@@ -111,7 +111,7 @@ def create_upload(ports: Ports, settings: Settings, user_id: str, filename: str,
     return {"upload_id": upload_id, "url": url, "headers": headers, "expires_at": expires_at.isoformat(timespec="seconds")}
 
 
-def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) -> None:
+def check_quota(user_state: UserStateTable, settings: UsageSettings, user_id: str) -> None:
     """`QuotaExceeded` at once when this month's transcribed audio has reached the quota.
 
     The full check, with the jobs in flight and the new job's own length, is `quota.reserve`.
@@ -130,7 +130,7 @@ def check_quota(user_state: UserStateTable, settings: Settings, user_id: str) ->
 
 
 def submit_upload(
-    ports: Ports, settings: Settings, user_id: str, upload_id: str, options: TranscribeOptions,
+    ports: Ports, settings: IntakeSettings, user_id: str, upload_id: str, options: TranscribeOptions,
     *, source_sha256: str | None = None,
 ) -> dict:
     """Queue a transcription of an uploaded file. The upload's id becomes the job's id;
@@ -169,7 +169,7 @@ def check_declared(ports: Ports, user_id: str, upload_id: str, key: str, size: i
 
 def submit_file(
     ports: Ports,
-    settings: Settings,
+    settings: IntakeSettings,
     user_id: str,
     filename: str,
     content_type: str,
@@ -194,7 +194,7 @@ def submit_file(
     return _register_and_enqueue(ports, settings, user_id, job_id, key, options, None, hashlib.sha256(body).hexdigest())
 
 
-def _turns_on(settings: Settings) -> bool:
+def _turns_on(settings: UsageSettings) -> bool:
     return settings.jobs_queued_per_user > 0
 
 
@@ -207,7 +207,7 @@ def with_user_languages(user_state: UserStateTable, user_id: str, options: Trans
 
 
 def _register_and_enqueue(
-    ports: Ports, settings: Settings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions,
+    ports: Ports, settings: IntakeSettings, user_id: str, job_id: str, audio_key: str, options: TranscribeOptions,
     reserve_seconds: float | None, source_sha256: str | None = None,
 ) -> dict:
     """Create the job's item and queue it; `reserve_seconds`: hold them first (None: held already)."""
@@ -268,7 +268,7 @@ def _register_and_enqueue(
     }
 
 
-def retranscribe(ports: Ports, settings: Settings, user_id: str, transcript_id: str, language: str | None) -> dict:
+def retranscribe(ports: Ports, settings: IntakeSettings, user_id: str, transcript_id: str, language: str | None) -> dict:
     """A new job over the same audio as `transcript_id`, with the same options but the language
     given (forced; `None` or 'auto': detected among the user's languages again; 'any': among
     all). The old transcript stays until the user deletes it; the new one has its own copy of

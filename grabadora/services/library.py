@@ -38,7 +38,7 @@ from grabadora.models import (
     utc_now,
 )
 from grabadora.services import quota as quota_service
-from grabadora.settings import Settings
+from grabadora.settings import IntegrationSettings, UsageSettings
 
 MAX_PAGE = 100
 
@@ -240,7 +240,7 @@ _LABEL = {ExportDestination.NOTION: "Notion", ExportDestination.TRELLO: "Trello"
 
 def request_export(
     ports: LibraryPorts,
-    settings: Settings,
+    settings: IntegrationSettings,
     user_id: str,
     transcript_id: str,
     destination: ExportDestination,
@@ -320,7 +320,7 @@ def put_integrations(
     return public_integrations(ports, user_id)
 
 
-def usage(ports: LibraryPorts, settings: Settings, user_id: str) -> dict[str, Any]:
+def usage(ports: LibraryPorts, settings: UsageSettings, user_id: str) -> dict[str, Any]:
     """The month's usage, the quota, and what jobs in flight hold of it (a submit is refused
     when usage + reserved + its own seconds would pass the quota: grabadora/services/quota.py)."""
     used = ports.user_state.usage(user_id)

@@ -29,7 +29,7 @@ from grabadora.ids import new_id
 from grabadora.models import JobStatus, LiveLimits, LiveMessage, LiveOptions, StopReason, TranscriptItem, utc_now
 from grabadora.services import quota, turns
 from grabadora.services.jobs import check_quota, nudge_worker, with_user_languages
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def recording_key(user_id: str, live_id: str) -> str:
 
 
 def start_session(
-    ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions, *, live_id: str | None = None
+    ports: LivePorts, settings: IntakeSettings, user_id: str, options: LiveOptions, *, live_id: str | None = None
 ) -> dict:
     """Create the session's transcript item (status `live`) and let one worker claim it."""
     check_quota(ports.user_state, settings, user_id)
@@ -115,7 +115,7 @@ def start_session(
     return _created(ports, settings, item)
 
 
-def _created(ports: LivePorts, settings: Settings, item: TranscriptItem) -> dict:
+def _created(ports: LivePorts, settings: IntakeSettings, item: TranscriptItem) -> dict:
     """POST /live's answer for a session (the first time, and to a retry with its key)."""
     assert item.live is not None
     base = (settings.public_url or "").rstrip("/")
@@ -152,7 +152,7 @@ def request_fingerprint(options: LiveOptions) -> str:
 
 
 def start_session_once(
-    ports: LivePorts, settings: Settings, user_id: str, options: LiveOptions, key: str | None
+    ports: LivePorts, settings: IntakeSettings, user_id: str, options: LiveOptions, key: str | None
 ) -> tuple[dict, bool]:
     """`start_session`, once per `Idempotency-Key`: (the answer, whether it is a replay).
 
@@ -207,7 +207,7 @@ def start_session_once(
     return _created(ports, settings, item), True
 
 
-def check_frame(pcm: bytes, settings: Settings) -> None:
+def check_frame(pcm: bytes, settings: IntakeSettings) -> None:
     """`InvalidInput` / `PayloadTooLarge` for a body that cannot be a PCM16 frame."""
     if not pcm:
         raise InvalidInput("body: the frame is empty; send PCM16 little-endian mono samples at 16 kHz")
@@ -220,7 +220,7 @@ def check_frame(pcm: bytes, settings: Settings) -> None:
         raise InvalidInput("body: PCM16 frames have an even number of bytes (2 per sample)")
 
 
-def put_frame(ports: LivePorts, settings: Settings, user_id: str, live_id: str, seq: int, pcm: bytes) -> bool:
+def put_frame(ports: LivePorts, settings: IntakeSettings, user_id: str, live_id: str, seq: int, pcm: bytes) -> bool:
     """Store frame `seq` of the caller's session; whether it was new (a repeat is a no-op)."""
     check_frame(pcm, settings)
     item = _session(ports, user_id, live_id)
@@ -252,7 +252,7 @@ def stop_session(ports: LivePorts, user_id: str, live_id: str, frames: int | Non
     return {"live_id": live_id, "status": item.status}
 
 
-def cancel_session(ports: LivePorts, settings: Settings, user_id: str, live_id: str) -> dict:
+def cancel_session(ports: LivePorts, settings: IntakeSettings, user_id: str, live_id: str) -> dict:
     """Discard the caller's session: no transcript is kept, whatever state it is in.
 
     The session's item goes first (the worker notices at its next look, within a second, stops

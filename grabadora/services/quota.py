@@ -18,7 +18,7 @@ from typing import Protocol
 from grabadora.errors import Conflict, NotFound, QuotaExceeded, RateLimited, ServiceUnavailable
 from grabadora.models import JobStatus
 from grabadora.adapters.user_state import month_of
-from grabadora.settings import Settings
+from grabadora.settings import UsageSettings
 
 _ENDED = {JobStatus.COMPLETED, JobStatus.FAILED}
 HELD = 0.0  # a hold's `q` while its job waits for its turn (grabadora/services/turns.py)
@@ -45,7 +45,7 @@ def _ended(transcripts: _Transcripts, user_id: str, job_id: str, since: float) -
 
 
 def reserve(
-    user_state, transcripts: _Transcripts, settings: Settings, user_id: str, job_id: str, seconds: float,
+    user_state, transcripts: _Transcripts, settings: UsageSettings, user_id: str, job_id: str, seconds: float,
     *, shrink_to_fit: bool = False, turn: bool = False,
 ) -> float:
     """Hold `seconds` of the quota for `job_id`; the seconds held.

@@ -37,7 +37,7 @@ from grabadora.errors import Conflict, InvalidInput, NotFound, RateLimited
 from grabadora.formats import apply_corrections, apply_speaker_names
 from grabadora.ids import new_id
 from grabadora.models import utc_now
-from grabadora.settings import Settings
+from grabadora.settings import IntakeSettings
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -71,7 +71,7 @@ def _public(record: dict[str, Any]) -> dict[str, Any]:
 # The owner's side -----------------------------------------------------------------------------
 
 
-def create(ports: SharePorts, settings: Settings, user_id: str, transcript_id: str, days: int = DEFAULT_DAYS) -> dict[str, Any]:
+def create(ports: SharePorts, settings: IntakeSettings, user_id: str, transcript_id: str, days: int = DEFAULT_DAYS) -> dict[str, Any]:
     """A new link to one of the caller's completed transcripts; the only answer that shows its token."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"expires_in_days: must be between 1 and {MAX_DAYS}")
@@ -143,7 +143,7 @@ def _remove(ports: SharePorts, user_id: str, transcript_id: str, record: dict[st
 # The public side ------------------------------------------------------------------------------
 
 
-def open_link(ports: SharePorts, settings: Settings, token: str, client_ip: str | None) -> dict[str, Any]:
+def open_link(ports: SharePorts, settings: IntakeSettings, token: str, client_ip: str | None) -> dict[str, Any]:
     """What a link shows, or the same `NotFound` whatever the reason it shows nothing."""
     key = f"share-throttle#ip#{client_ip}" if client_ip and settings.share_misses_per_ip else None
     if key is not None:
@@ -159,7 +159,7 @@ def open_link(ports: SharePorts, settings: Settings, token: str, client_ip: str 
     return view
 
 
-def public_view(ports: SharePorts, settings: Settings, token: str) -> dict[str, Any] | None:
+def public_view(ports: SharePorts, settings: IntakeSettings, token: str) -> dict[str, Any] | None:
     """The transcript behind a live link, with nothing of its account; None if it shows nothing."""
     if not _TOKEN.fullmatch(token):
         return None

@@ -38,7 +38,7 @@ import time
 from grabadora.errors import Conflict, GrabadoraError, NotFound, ServiceUnavailable
 from grabadora.models import JobMessage, JobStatus, TranscribeOptions
 from grabadora.services.quota import HELD, _CREATING_SECONDS
-from grabadora.settings import Settings, get_settings
+from grabadora.settings import UsageSettings, settings_as
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _message(item) -> JobMessage | None:  # noqa: ANN001 - TranscriptItem
     return JobMessage(job_id=item.transcript_id, user_id=item.user_id, audio_key=item.audio_key, options=options)
 
 
-def take_turns(user_state, transcripts, queue, settings: Settings, user_id: str, *, ending: str | None = None) -> list[str]:
+def take_turns(user_state, transcripts, queue, settings: UsageSettings, user_id: str, *, ending: str | None = None) -> list[str]:
     """Send the user's held jobs that have a turn now, oldest first; the job ids sent.
 
     `ending`: a job that is ending (the worker calls this just before marking it completed or
@@ -193,7 +193,7 @@ def job_ending(ports, user_id: str, job_id: str) -> None:
     taken at the user's next submit, delete or look at a queued job."""
     if getattr(ports, "user_state", None) is None:
         return
-    settings = get_settings()
+    settings = settings_as(UsageSettings)
     try:
         queue = _jobs_queue(settings.jobs_queue, settings.aws_endpoint_url)
         sent = take_turns(ports.user_state, ports.transcripts, queue, settings, user_id, ending=job_id)
@@ -203,7 +203,7 @@ def job_ending(ports, user_id: str, job_id: str) -> None:
         logger.warning("fair turns: next turn after %s not taken now (%s); taken at the user's next request", job_id, e)
 
 
-def job_deleted(user_state, transcripts, queue, settings: Settings, user_id: str, job_id: str) -> None:
+def job_deleted(user_state, transcripts, queue, settings: UsageSettings, user_id: str, job_id: str) -> None:
     """A transcript was deleted: its hold goes, and its turn (if it had one) to the next job."""
     try:
         drop(user_state, user_id, job_id)
@@ -212,7 +212,7 @@ def job_deleted(user_state, transcripts, queue, settings: Settings, user_id: str
         logger.warning("fair turns: after deleting %s: %s", job_id, e.detail)
 
 
-def nudge(user_state, transcripts, queue, settings: Settings, user_id: str) -> None:
+def nudge(user_state, transcripts, queue, settings: UsageSettings, user_id: str) -> None:
     """Take any turn that is due (a user looks at a queued job); best effort."""
     try:
         take_turns(user_state, transcripts, queue, settings, user_id)

@@ -108,8 +108,8 @@ def test_queues_redrive_to_their_dlq_with_the_visibility_of_their_work(synth, te
 
 
 def test_the_jobs_visibility_timeout_matches_the_worker_setting(resources) -> None:
-    from grabadora.settings import Settings
+    from grabadora.settings import DevSettings
 
-    settings = Settings(_env_file=None)
+    settings = DevSettings(_env_file=None)
     assert resources.jobs.visibility_timeout_seconds == settings.visibility_timeout_seconds
     assert resources.jobs.max_receive_count == settings.max_receives == 3

@@ -57,7 +57,6 @@ def test_no_environment_variable_holds_a_secret(synth) -> None:
             assert "Secrets" not in container  # the worker needs no key at all
             names = {e["Name"] for e in container["Environment"]}
             assert not [n for n in names if n.endswith(SECRET_NAMES) or n.endswith("_ARN")]
-            assert {"Name": "GRABADORA_REQUIRED_KEYS", "Value": ""} in container["Environment"]
 
 
 def test_each_function_names_and_may_read_exactly_its_own_secrets(synth) -> None:
@@ -65,13 +64,12 @@ def test_each_function_names_and_may_read_exactly_its_own_secrets(synth) -> None
     jwt = {"Ref": synth.logical_id(stack.shared.jwt_secret)}
     fernet = {"Ref": synth.logical_id(stack.shared.secrets_key)}
     expected = {
-        "api": (stack.api.function, [jwt, fernet], "jwt_secret_key,secrets_key"),
-        "stream": (stack.stream.function, [jwt], "jwt_secret_key"),
-        "exporter": (stack.exporter.function, [fernet], "secrets_key"),
+        "api": (stack.api.function, [jwt, fernet]),
+        "stream": (stack.stream.function, [jwt]),
+        "exporter": (stack.exporter.function, [fernet]),
     }
-    for name, (fn, secrets, required) in expected.items():
+    for name, (fn, secrets) in expected.items():
         env = _fn_props(synth, fn)["Environment"]["Variables"]
-        assert env["GRABADORA_REQUIRED_KEYS"] == required, name
         assert env.get("GRABADORA_JWT_SECRET_ARN") == (jwt if jwt in secrets else None), name
         assert env.get("GRABADORA_SECRETS_KEY_ARN") == (fernet if fernet in secrets else None), name
         reads = [s for s in _statements(synth, fn.role) if "secretsmanager" in json.dumps(s["Action"])]

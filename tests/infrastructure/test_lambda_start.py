@@ -215,7 +215,7 @@ def deploy_secrets() -> dict[str, str]:
 def resolve_environment(function: Function, deploy_secrets: dict[str, str]) -> dict[str, str]:
     """The function's environment, its deploy-time values replaced by local stand-ins (the
     secrets' ARNs by those of the same secrets created in the emulator: `secret_arns`)."""
-    from grabadora.settings import Settings
+    from grabadora.settings import DevSettings
 
     resolved = {}
     for name, value in function.environment.items():
@@ -226,8 +226,8 @@ def resolve_environment(function: Function, deploy_secrets: dict[str, str]) -> d
             resolved[name] = deploy_secrets[name]
         elif value == {"Ref": "AWS::Region"}:
             resolved[name] = REGION
-        elif name.startswith("GRABADORA_") and field in Settings.model_fields and {"Ref", "Fn::GetAtt"} & set(value):
-            resolved[name] = str(Settings.model_fields[field].default)  # what the emulator provisions
+        elif name.startswith("GRABADORA_") and field in DevSettings.model_fields and {"Ref", "Fn::GetAtt"} & set(value):
+            resolved[name] = str(DevSettings.model_fields[field].default)  # what the emulator provisions
         elif name in ("GRABADORA_WORKER_CLUSTER", "GRABADORA_WORKER_SERVICE"):
             continue  # no ECS service here: without its name the worker nudge is off, as locally
         else:
@@ -446,9 +446,9 @@ def test_run_sh_serves_a_live_stream_from_the_layer_alone(
     relay: str, finished_job: FinishedJob, deploy_secrets: dict[str, str]
 ) -> None:
     from grabadora import auth
-    from grabadora.settings import Settings
+    from grabadora.settings import DevSettings
 
-    settings = Settings(_env_file=None, jwt_secret_key=deploy_secrets["GRABADORA_JWT_SECRET_KEY"])
+    settings = DevSettings(_env_file=None, jwt_secret_key=deploy_secrets["GRABADORA_JWT_SECRET_KEY"])
     token = auth.issue_stream_token(settings, finished_job.user_id, finished_job.job_id)
     with httpx.Client(trust_env=False, timeout=30) as client:
         response = client.get(f"{relay}/transcribe/{finished_job.job_id}", params={"token": token})

@@ -25,14 +25,14 @@ def provisioned(resources: Resources) -> Iterator[Resources]:
     from grabadora.local.emulator import Emulator, use_emulator_credentials
     from grabadora.local.provision import provision
     from grabadora.resources import stage_names
-    from grabadora.settings import Settings, forget_settings, use_settings
+    from grabadora.settings import DevSettings, forget_settings, use_settings
 
     saved = dict(os.environ)
     use_emulator_credentials()
     emulator = Emulator("127.0.0.1", 0)
     url = emulator.start()
     try:
-        settings = Settings(_env_file=None, aws_endpoint_url=url, **stage_names("grabadora-prod"))
+        settings = DevSettings(_env_file=None, aws_endpoint_url=url, **stage_names("grabadora-prod"))
         use_settings(settings)
         provision(resources, settings.region)
         yield resources

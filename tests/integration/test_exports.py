@@ -29,7 +29,7 @@ from grabadora.integrations.webhook import verify_signature
 from grabadora.local.exporter_runner import ExporterRunner
 from grabadora.models import ExportDelivery, ExportDestination, ExportMessage, Segment, Transcript, TranscriptItem, utc_now
 from grabadora.services.exports import DeliveryOutcome, deliver_export
-from grabadora.settings import get_settings
+from grabadora.settings import IntegrationSettings, get_settings, settings_as
 
 NOTION_TOKEN = "secret_notion_token_123"
 TRELLO_KEY, TRELLO_TOKEN = "trello-key-abc", "trello-token-xyz"
@@ -274,7 +274,7 @@ def submit(
         tags=["radio"], language="es", duration=doc["duration"], transcript_key=key,
         corrections={"0": CORRECTED}, created_at=now, updated_at=now,
     ))
-    UserStateTable().put_integrations(user_id, integrations)
+    UserStateTable(secrets_key=settings_as(IntegrationSettings).secrets_key).put_integrations(user_id, integrations)
     TranscriptsTable().add_export(user_id, transcript_id, export_id, ExportDelivery(
         destination=destination, status="queued", created_at=now, updated_at=now,
     ))

@@ -12,6 +12,7 @@ from grabadora.adapters.queues import ExportQueue
 from grabadora.adapters.object_store import ObjectStore
 from grabadora.adapters.transcripts_table import TranscriptsTable
 from grabadora.adapters.user_state import UserStateTable
+from grabadora.settings import IntegrationSettings, settings_as
 from grabadora.client import ApiError, GrabadoraClient
 from grabadora.models import ExportDelivery, ExportDestination, ExportMessage, Segment, Transcript, TranscriptItem, Word, utc_now
 from tests.integration.conftest import drain
@@ -114,7 +115,7 @@ def _submit_diarized(destination: ExportDestination, integrations: dict) -> tupl
         duration=5.0, transcript_key=key, speakers=["S1", "S2"], speaker_names={"S1": "Ana"},
         created_at=now, updated_at=now,
     ))
-    UserStateTable().put_integrations(user_id, integrations)
+    UserStateTable(secrets_key=settings_as(IntegrationSettings).secrets_key).put_integrations(user_id, integrations)
     TranscriptsTable().add_export(user_id, transcript_id, export_id, ExportDelivery(
         destination=destination, status="queued", created_at=now, updated_at=now,
     ))

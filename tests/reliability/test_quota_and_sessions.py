@@ -15,12 +15,12 @@ import jwt
 import pytest
 
 from grabadora.client import GrabadoraClient
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 from tests.e2e.conftest import BIN
 from tests.integration.conftest import free_port
 from tests.reliability.conftest import PASSWORD, REPO, ReliabilityStack, _wait_healthy, count, user_id_of
 
-DEV_KEY = Settings().jwt_secret_key.get_secret_value()  # the stack runs with the dev key
+DEV_KEY = DevSettings().jwt_secret_key.get_secret_value()  # the stack runs with the dev key
 QUOTA_SECONDS = 150  # two 70-second files fit, a third does not
 IN_FLIGHT = 3
 

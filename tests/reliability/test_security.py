@@ -17,10 +17,10 @@ import jwt
 import pytest
 
 from grabadora.client import GrabadoraClient
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 from tests.reliability.conftest import PASSWORD, ReliabilityStack, count, user_id_of
 
-DEV_KEY = Settings().jwt_secret_key.get_secret_value()  # the stack runs with the dev key
+DEV_KEY = DevSettings().jwt_secret_key.get_secret_value()  # the stack runs with the dev key
 # Public by design: a share link's read (its unguessable token is the credential; tested in
 # tests/integration/test_shares.py).
 PUBLIC = {("GET", "/healthz"), ("POST", "/auth/signup"), ("POST", "/auth/token"), ("GET", "/shared/{token}")}

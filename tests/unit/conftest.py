@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 def shared_audio_dir() -> Path:
@@ -33,9 +33,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(clean_env: None) -> Settings:
+def settings(clean_env: None) -> DevSettings:
     # _env_file=None: a developer's .env must not change what a unit test sees.
-    return Settings(_env_file=None, jwt_secret_key="k" * 64)
+    return DevSettings(_env_file=None, jwt_secret_key="k" * 64)
 
 
 @pytest.fixture(autouse=True)

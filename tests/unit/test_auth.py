@@ -10,7 +10,7 @@ import pytest
 
 from grabadora import auth
 from grabadora.errors import Unauthorized
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def stored_hash() -> str:
     return auth.hash_password("correct horse battery staple")
 
 
-def _forge(settings: Settings, **claims) -> str:
+def _forge(settings: DevSettings, **claims) -> str:
     now = datetime.now(timezone.utc)
     payload = {"sub": "user-1", "typ": "access", "iat": now, "exp": now + timedelta(minutes=5), "ver": 0, **claims}
     payload = {k: v for k, v in payload.items() if v is not None}
@@ -101,7 +101,7 @@ def test_malformed_stored_hash_with_bad_digest_or_huge_n_is_false(stored: str) -
 # --- tokens ------------------------------------------------------------------------------------
 
 
-def test_access_token_roundtrip(settings: Settings) -> None:
+def test_access_token_roundtrip(settings: DevSettings) -> None:
     # Given an access token issued for a user
     token, expires_in = auth.issue_access_token(settings, "user-1", "ana@example.com")
     # When decoding it
@@ -113,7 +113,7 @@ def test_access_token_roundtrip(settings: Settings) -> None:
     assert payload["exp"] - payload["iat"] == expires_in
 
 
-def test_stream_token_carries_the_job(settings: Settings) -> None:
+def test_stream_token_carries_the_job(settings: DevSettings) -> None:
     # Given a stream token for one job
     token = auth.issue_stream_token(settings, "user-1", "01JOB")
     # When decoding it / Then it names the user and that job only
@@ -125,7 +125,7 @@ def test_stream_token_carries_the_job(settings: Settings) -> None:
 
 def test_expired_token_is_unauthorized_and_says_expired(clean_env: None) -> None:
     # Given settings with short-lived tokens and a token whose exp is already past
-    settings = Settings(_env_file=None, jwt_secret_key="x" * 40, access_token_minutes=1)
+    settings = DevSettings(_env_file=None, jwt_secret_key="x" * 40, access_token_minutes=1)
     past = datetime.now(timezone.utc) - timedelta(minutes=2)
     token = _forge(settings, iat=past, exp=past + timedelta(minutes=1))
     # When decoding it / Then Unauthorized, telling the user it expired
@@ -134,16 +134,16 @@ def test_expired_token_is_unauthorized_and_says_expired(clean_env: None) -> None
     assert "expired" in caught.value.detail
 
 
-def test_token_signed_with_another_key_is_unauthorized(settings: Settings, clean_env: None) -> None:
+def test_token_signed_with_another_key_is_unauthorized(settings: DevSettings, clean_env: None) -> None:
     # Given a well-formed token signed by someone else's key
-    other = Settings(_env_file=None, jwt_secret_key="o" * 40)
+    other = DevSettings(_env_file=None, jwt_secret_key="o" * 40)
     token, _ = auth.issue_access_token(other, "user-1", "ana@example.com")
     # When decoding with ours / Then Unauthorized
     with pytest.raises(Unauthorized):
         auth.decode_token(settings, token)
 
 
-def test_unsigned_alg_none_token_is_unauthorized(settings: Settings) -> None:
+def test_unsigned_alg_none_token_is_unauthorized(settings: DevSettings) -> None:
     # Given an unsigned token (alg "none") with otherwise valid claims
     exp = datetime.now(timezone.utc) + timedelta(minutes=5)
     token = jwt.encode({"sub": "user-1", "typ": "access", "exp": exp}, None, algorithm="none")
@@ -152,7 +152,7 @@ def test_unsigned_alg_none_token_is_unauthorized(settings: Settings) -> None:
         auth.decode_token(settings, token)
 
 
-def test_token_with_another_hmac_algorithm_is_unauthorized(settings: Settings) -> None:
+def test_token_with_another_hmac_algorithm_is_unauthorized(settings: DevSettings) -> None:
     # Given a token signed with our key but HS512 while HS256 is configured
     exp = datetime.now(timezone.utc) + timedelta(minutes=5)
     key = settings.jwt_secret_key.get_secret_value()
@@ -163,7 +163,7 @@ def test_token_with_another_hmac_algorithm_is_unauthorized(settings: Settings) -
 
 
 @pytest.mark.parametrize("typ", ["refresh", "id", "", "ACCESS"])
-def test_token_of_an_unknown_type_is_unauthorized(settings: Settings, typ: str) -> None:
+def test_token_of_an_unknown_type_is_unauthorized(settings: DevSettings, typ: str) -> None:
     # Given a correctly signed token whose typ is neither access nor stream
     token = _forge(settings, typ=typ)
     # When decoding it / Then Unauthorized
@@ -171,13 +171,13 @@ def test_token_of_an_unknown_type_is_unauthorized(settings: Settings, typ: str) 
         auth.decode_token(settings, token)
 
 
-def test_stream_token_without_a_job_is_unauthorized(settings: Settings) -> None:
+def test_stream_token_without_a_job_is_unauthorized(settings: DevSettings) -> None:
     # Given a signed stream token that names no job / Then it opens nothing
     with pytest.raises(Unauthorized):
         auth.decode_token(settings, _forge(settings, typ="stream"))
 
 
-def test_tokens_carry_the_accounts_token_version(settings: Settings) -> None:
+def test_tokens_carry_the_accounts_token_version(settings: DevSettings) -> None:
     # Given tokens issued at the account's token version 3
     token, _ = auth.issue_access_token(settings, "user-1", "ana@example.com", 3)
     stream = auth.issue_stream_token(settings, "user-1", "01JOB", 3)
@@ -187,7 +187,7 @@ def test_tokens_carry_the_accounts_token_version(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("missing", ["sub", "typ", "exp", "ver"])
-def test_token_missing_a_required_claim_is_unauthorized(settings: Settings, missing: str) -> None:
+def test_token_missing_a_required_claim_is_unauthorized(settings: DevSettings, missing: str) -> None:
     # Given a signed token without one of sub, typ, exp
     now = datetime.now(timezone.utc)
     payload = {"sub": "user-1", "typ": "access", "exp": now + timedelta(minutes=5), "ver": 0}
@@ -199,7 +199,7 @@ def test_token_missing_a_required_claim_is_unauthorized(settings: Settings, miss
 
 
 @pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c"])
-def test_garbage_token_is_unauthorized(settings: Settings, token: str) -> None:
+def test_garbage_token_is_unauthorized(settings: DevSettings, token: str) -> None:
     # Given something that is not a JWT / Then Unauthorized, never a crash
     with pytest.raises(Unauthorized):
         auth.decode_token(settings, token)

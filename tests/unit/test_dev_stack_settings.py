@@ -7,7 +7,7 @@ import os
 import pytest
 
 from grabadora.local.stack import DevStack, dev_settings, on_embedded_emulator
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_the_embedded_emulator_gets_no_iot_publishes_unless_asked(monkeypatch: p
 def test_the_stack_takes_its_settings_as_an_object_and_writes_no_environment() -> None:
     # Given settings built in code, none of them in the environment
     before = dict(os.environ)
-    settings = dev_settings(base=Settings(_env_file=None, port=8123, users_table="elsewhere-users"))
+    settings = dev_settings(base=DevSettings(_env_file=None, port=8123, users_table="elsewhere-users"))
     # When the stack is built from them
     stack = DevStack(settings)
     # Then it holds that object and the environment is as it was

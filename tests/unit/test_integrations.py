@@ -17,7 +17,7 @@ from grabadora.formats import Rendered
 from grabadora.integrations import PermanentDeliveryError, TransientDeliveryError, send, split_at_words, units
 from grabadora.integrations import netguard, notion, trello, webhook
 from grabadora.services.exports import max_attempts, retry_delay
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 # netguard -------------------------------------------------------------------------------------
 
@@ -319,14 +319,14 @@ def test_a_card_is_created_with_credentials_in_the_body_then_the_text_attached()
 # Retry policy ---------------------------------------------------------------------------------
 
 
-def test_retries_back_off_exponentially_in_whole_seconds_up_to_15_minutes(settings: Settings) -> None:
+def test_retries_back_off_exponentially_in_whole_seconds_up_to_15_minutes(settings: DevSettings) -> None:
     settings = settings.model_copy(update={"export_backoff_seconds": 2.0})
     assert [retry_delay(settings, attempt) for attempt in (1, 2, 3, 4, 10, 20)] == [2, 4, 8, 16, 900, 900]
     assert retry_delay(settings, 1, retry_after=30) == 30
     assert retry_delay(settings.model_copy(update={"export_backoff_seconds": 0.2}), 1) == 1
 
 
-def test_the_last_attempt_comes_before_the_dead_letter_queue(settings: Settings) -> None:
+def test_the_last_attempt_comes_before_the_dead_letter_queue(settings: DevSettings) -> None:
     assert max_attempts(settings.model_copy(update={"export_max_attempts": 3})) == 3
     assert max_attempts(settings.model_copy(update={"export_max_attempts": 50})) == 5
 

@@ -8,7 +8,7 @@ from functions.api.routes.live import _check_pcm_type
 from grabadora.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, QuotaExceeded, UnsupportedMediaType
 from grabadora.models import LiveMessage, LiveOptions, QualityProfile, StopReason, TranscriptItem
 from grabadora.services import live
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 class Transcripts:
@@ -79,8 +79,8 @@ def _ports(used: float = 0.0) -> live.LivePorts:
     return live.LivePorts(transcripts=Transcripts(), frames=Frames(), queue=Queue(), user_state=Usage(used))  # type: ignore[arg-type]
 
 
-def _settings(**changes) -> Settings:
-    return Settings(_env_file=None, **changes)
+def _settings(**changes) -> DevSettings:
+    return DevSettings(_env_file=None, **changes)
 
 
 def test_a_session_is_bounded_by_the_quota_left_and_says_so() -> None:

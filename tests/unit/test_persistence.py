@@ -27,7 +27,7 @@ from grabadora.local.persistence import (
     services_for,
 )
 from grabadora.resources import Resources, build_resources
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_a_state_file_round_trips_and_damage_is_refused() -> None:
 
 
 def test_every_resource_kind_is_kept_and_an_unknown_kind_is_an_error() -> None:
-    resources = build_resources(Settings(_env_file=None))
+    resources = build_resources(DevSettings(_env_file=None))
     assert services_for(resources) == ("dynamodb", "s3", "sqs")
 
     @dataclasses.dataclass(frozen=True)
@@ -190,7 +190,7 @@ def test_a_process_that_imported_a_native_thread_pool_is_never_forked(
 ) -> None:
     # numpy's OpenBLAS joins its workers in a pre-fork handler: forking `grabadora dev`'s
     # process deadlocked it (GIL held). Snapshots run in grabadora.local.emulator_process.
-    persistence = EmulatorPersistence(tmp_path, build_resources(Settings(_env_file=None)))
+    persistence = EmulatorPersistence(tmp_path, build_resources(DevSettings(_env_file=None)))
     persistence.wrap(_app([], threading.Event()))
     forks: list[int] = []
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)

@@ -11,7 +11,7 @@ from grabadora.audio_probe import estimate_from_size, probe_bytes
 from grabadora.errors import Conflict, NotFound, QuotaExceeded, RateLimited
 from grabadora.models import JobStatus
 from grabadora.services import quota
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
 
@@ -62,8 +62,8 @@ class Transcripts:
         return type("Item", (), {"status": self.status[job_id]})()
 
 
-def _settings(**changes) -> Settings:
-    return Settings(_env_file=None, **changes)
+def _settings(**changes) -> DevSettings:
+    return DevSettings(_env_file=None, **changes)
 
 
 def test_parallel_reservations_never_add_up_past_the_quota() -> None:

@@ -14,7 +14,9 @@ from cryptography.fernet import Fernet
 pytest.importorskip("moto")
 from moto import mock_aws  # noqa: E402
 
-from grabadora.settings import Settings  # noqa: E402
+from grabadora.settings import (  # noqa: E402
+    ApiSettings, CommonSettings, DevSettings, ExporterSettings, RelaySettings, WorkerSettings, forget_settings, settings_as, use_settings,
+)
 
 JWT = "k" * 64
 FERNET_43 = Fernet.generate_key().decode().rstrip("=")  # what CDK generates: 43 characters, no '='
@@ -41,7 +43,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch):
 
 def test_keys_come_from_secrets_manager_when_their_arns_are_set(secrets) -> None:
     _, jwt_arn, fernet_arn = secrets
-    settings = Settings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn, secrets_key_arn=fernet_arn)
+    settings = DevSettings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn, secrets_key_arn=fernet_arn)
     assert settings.jwt_secret_key.get_secret_value() == JWT
     key = settings.secrets_key.get_secret_value()
     assert key == FERNET_43 + "="
@@ -50,23 +52,70 @@ def test_keys_come_from_secrets_manager_when_their_arns_are_set(secrets) -> None
 
 def test_secrets_are_cached_for_max_age(secrets) -> None:
     client, jwt_arn, _ = secrets
-    first = Settings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn, required_keys="jwt_secret_key")
+    first = RelaySettings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn)
     client.put_secret_value(SecretId=jwt_arn, SecretString=json.dumps({"key": "rotated" * 8}))
-    again = Settings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn, required_keys="jwt_secret_key")
+    again = RelaySettings(_env_file=None, stage="prod", jwt_secret_arn=jwt_arn)
     assert again.jwt_secret_key.get_secret_value() == first.jwt_secret_key.get_secret_value() == JWT
 
 
 def test_each_process_needs_only_its_own_keys() -> None:
-    # The worker needs neither key, the relay only the JWT key: the dev defaults are not refused
-    # for the keys a process does not use, and still refused for the ones it does.
-    Settings(_env_file=None, stage="prod", required_keys="")
+    # Each deployable's class has the keys it uses, and refuses the built-in development value
+    # of each of them outside the dev stage; a key it does not have cannot be asked of it.
+    worker = WorkerSettings(_env_file=None, stage="prod")
+    assert not hasattr(worker, "jwt_secret_key") and not hasattr(worker, "secrets_key")
     with pytest.raises(ValueError, match="GRABADORA_JWT_SECRET_KEY"):
-        Settings(_env_file=None, stage="prod", required_keys="jwt_secret_key")
+        RelaySettings(_env_file=None, stage="prod")
+    assert not hasattr(RelaySettings(_env_file=None, stage="prod", jwt_secret_key="x" * 40), "secrets_key")
     with pytest.raises(ValueError, match="GRABADORA_SECRETS_KEY"):
-        Settings(_env_file=None, stage="prod", jwt_secret_key="x" * 40)
+        ExporterSettings(_env_file=None, stage="prod")
+    assert not hasattr(ExporterSettings(_env_file=None, stage="prod", secrets_key="y" * 44), "jwt_secret_key")
+    for both in (ApiSettings, DevSettings):
+        with pytest.raises(ValueError, match="GRABADORA_SECRETS_KEY"):
+            both(_env_file=None, stage="prod", jwt_secret_key="x" * 40)
+        with pytest.raises(ValueError, match="GRABADORA_JWT_SECRET_KEY"):
+            both(_env_file=None, stage="prod", secrets_key="y" * 44)
+
+
+def test_each_deployable_reads_only_its_own_fields() -> None:
+    # The worker has no HTTP limits, the relay no model, the exporter no sign-in throttle; the
+    # dev stack, which runs all four in one process, has every field of each.
+    fields = {kind: set(kind.model_fields) for kind in (ApiSettings, RelaySettings, WorkerSettings, ExporterSettings)}
+    assert "whisper_model" in fields[WorkerSettings] and "whisper_model" not in fields[RelaySettings] | fields[ApiSettings]
+    assert "max_upload_mb" not in fields[WorkerSettings] | fields[ExporterSettings]
+    assert "stream_max_seconds" in fields[RelaySettings] and "stream_max_seconds" not in fields[ApiSettings]
+    assert "export_max_attempts" in fields[ExporterSettings] and "export_max_attempts" not in fields[ApiSettings]
+    assert set().union(*fields.values()) <= set(DevSettings.model_fields)
+    assert all(issubclass(DevSettings, kind) for kind in fields)
+
+
+def test_code_asking_for_another_deployables_settings_is_told_which_it_has() -> None:
+    use_settings(WorkerSettings(_env_file=None))
+    try:
+        assert isinstance(settings_as(CommonSettings), WorkerSettings)
+        with pytest.raises(TypeError, match="RelaySettings needed, but this process runs with WorkerSettings"):
+            settings_as(RelaySettings)
+    finally:
+        forget_settings()
 
 
 def test_without_arns_the_dev_keys_are_used() -> None:
-    settings = Settings(_env_file=None)
+    settings = DevSettings(_env_file=None)
     assert settings.jwt_secret_arn is None and settings.secrets_key_arn is None
-    assert settings.jwt_secret_key.get_secret_value() == Settings.model_fields["jwt_secret_key"].default.get_secret_value()
+    assert settings.jwt_secret_key.get_secret_value() == DevSettings.model_fields["jwt_secret_key"].default.get_secret_value()
+
+
+def test_the_example_environment_lists_every_setting_under_the_class_that_reads_it() -> None:
+    import re
+    from pathlib import Path
+
+    import grabadora.settings as settings_module
+
+    text = (Path(__file__).parents[2] / ".env.example").read_text()
+    listed = {name.lower() for name in re.findall(r"^#? ?GRABADORA_([A-Z0-9_]+)=", text, re.M)}
+    assert set(DevSettings.model_fields) <= listed
+    assert listed - set(DevSettings.model_fields) == {"api_url"}  # the CLI's, read by grabadora/cli.py
+    # Each section names a class; every variable in it is declared by that class itself.
+    for title, body in re.findall(r"^# ---- .*\((\w+Settings)\) ----\n(.*?)(?=^# ----|\Z)", text, re.M | re.S):
+        own = getattr(settings_module, title).__dict__["__annotations__"]
+        for name in re.findall(r"^#? ?GRABADORA_([A-Z0-9_]+)=", body, re.M):
+            assert name.lower() in own, f"{name} listed under {title}"

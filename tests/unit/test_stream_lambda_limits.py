@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse
 
 from grabadora.models import JobEvent
 from grabadora.services.event_log import follow_events
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 class FakeEvents:
@@ -53,11 +53,11 @@ def test_follow_without_a_maximum_still_ends_on_the_terminal_event() -> None:
     assert [e.type for e in asyncio.run(_collect(log, -1))] == ["delta", "completed"]
 
 
-def _settings(**values) -> Settings:  # noqa: ANN003
-    return Settings(_env_file=None, **values)
+def _settings(**values) -> DevSettings:  # noqa: ANN003
+    return DevSettings(_env_file=None, **values)
 
 
-def _bounded_messages(log: FakeEvents, settings: Settings, released: list[bool]) -> list:
+def _bounded_messages(log: FakeEvents, settings: DevSettings, released: list[bool]) -> list:
     from functions.stream.app import bounded
 
     async def run() -> list:
@@ -122,6 +122,6 @@ def test_a_disconnected_client_stops_the_follow_loop() -> None:
 
 @pytest.mark.parametrize("value", [0, 30.0])
 def test_stream_max_seconds_is_a_setting_off_by_default(monkeypatch, value) -> None:  # noqa: ANN001
-    assert Settings(_env_file=None).stream_max_seconds == 0
+    assert DevSettings(_env_file=None).stream_max_seconds == 0
     monkeypatch.setenv("GRABADORA_STREAM_MAX_SECONDS", str(value))
-    assert Settings(_env_file=None).stream_max_seconds == value
+    assert DevSettings(_env_file=None).stream_max_seconds == value

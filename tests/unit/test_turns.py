@@ -10,7 +10,7 @@ import pytest
 from grabadora.errors import Conflict, NotFound, ServiceUnavailable
 from grabadora.models import JobMessage, JobStatus, TranscribeOptions
 from grabadora.services import quota, turns
-from grabadora.settings import Settings
+from grabadora.settings import DevSettings
 
 
 class State:
@@ -66,7 +66,7 @@ class Queue:
 
 @pytest.fixture
 def world():  # noqa: ANN201
-    return State(), Transcripts(), Queue(), Settings(_env_file=None, jobs_queued_per_user=1, max_jobs_in_flight=60)
+    return State(), Transcripts(), Queue(), DevSettings(_env_file=None, jobs_queued_per_user=1, max_jobs_in_flight=60)
 
 
 def submit(world, job_id: str) -> list[str]:  # noqa: ANN001

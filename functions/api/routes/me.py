@@ -7,7 +7,7 @@ from functools import partial
 from fastapi import APIRouter, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.common.deps import ApiKeysDep, CurrentUser, LibraryDep, SettingsDep, UserStateDep, UsersDep
+from functions.common.deps import ApiKeysDep, ApiSettingsDep, CurrentUser, LibraryDep, SettingsDep, UserStateDep, UsersDep
 from functions.api.schemas import (
     ApiKeyOut, ApiKeyRequest, IntegrationsOut, IntegrationsPatch, LanguagesBody, NewApiKeyOut, UsageOut,
 )
@@ -57,7 +57,7 @@ async def get_integrations(user: CurrentUser, ports: LibraryDep) -> dict:
 
 
 @router.put("/integrations", response_model=IntegrationsOut)
-async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
+async def put_integrations(body: IntegrationsPatch, user: CurrentUser, ports: LibraryDep, settings: ApiSettingsDep) -> dict:
     """Save settings; secrets are stored encrypted and never returned. A webhook URL that
     could never be delivered to (a private or loopback address) is a 422."""
     # exclude_unset keeps "left out" (keep) apart from an explicit null (clear).

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from functions.common.deps import CurrentUser, LibraryDep, PortsDep, SettingsDep
+from functions.common.deps import ApiSettingsDep, CurrentUser, LibraryDep, PortsDep, SettingsDep
 from functions.api.schemas import (
     ExportRecord, ExportRequest, JobOut, RetranscribeRequest, TranscriptDetail, TranscriptPage, TranscriptPatch,
 )
@@ -133,7 +133,7 @@ async def delete_transcript(
 @router.post(
     "/{transcript_id}/export", status_code=status.HTTP_202_ACCEPTED, responses=NOT_FOUND, response_model=ExportRecord
 )
-async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, ports: LibraryDep, settings: SettingsDep) -> dict:
+async def export(transcript_id: str, body: ExportRequest, user: CurrentUser, ports: LibraryDep, settings: ApiSettingsDep) -> dict:
     """Queue a delivery to Notion, Trello or the webhook; follow it in the transcript's `exports`."""
     options = body.model_dump(mode="json", exclude={"destination"}, exclude_none=True)
     return await run_in_threadpool(
