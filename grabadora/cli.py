@@ -34,7 +34,16 @@ def _dev(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with_worker = not args.no_worker
     settings = dev_settings(port=args.port, with_worker=with_worker, model=args.model)
-    DevStack(settings, with_worker=with_worker).serve()
+    stack = DevStack(settings, with_worker=with_worker)
+    stack.serve()
+    if stack.worker_busy:
+        # Everything durable is saved (the emulator's last snapshot; the job's message returns to
+        # the queue), but a thread is still inside CTranslate2: leave without tearing the
+        # interpreter's modules down under it, which can crash an exit that should be clean.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

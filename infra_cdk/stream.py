@@ -43,10 +43,9 @@ class Stream(Construct):
                 "AWS_LWA_READINESS_CHECK_PATH": "/",
                 "POWERTOOLS_SERVICE_NAME": "grabadora-stream",
                 # The worker commits from its own container, so no commit rings this relay's
-                # doorbell and the poll alone sets latency: half the interval plus one Query.
-                # 15 → 30 ms: p50 24–30 ms against 34–43 ms at 25 → 50 side by side (docs/BENCHMARKS.md),
-                # at ~1,400 reads per streamed minute of an active job instead of ~1,000; a
-                # quiet one still backs off to 1/s.
+                # doorbell and the poll alone sets latency: the rest of the interval plus one
+                # Query (DynamoDB documents single-digit ms), at worst 30 + 10 ms, under the
+                # 50 ms target (docs/DECISIONS.md); a quiet job still backs off to 1/s.
                 "GRABADORA_RELAY_POLL_MIN_SECONDS": "0.015",
                 "GRABADORA_RELAY_POLL_MAX_SECONDS": "0.03",
                 # The relay ends each stream itself before the invocation's 15 minutes (a clean

@@ -189,7 +189,14 @@ class DevStack:
         if self._worker_thread is not None:
             # A job in hand is left to SQS: its message reappears and a later worker resumes it.
             self._worker_thread.join(timeout=5)
+            if self._worker_thread.is_alive():
+                logger.info("the worker is still decoding; its job goes back to the queue")
         if self._exporter_thread is not None:
             self._exporter_thread.join(timeout=5)
         if self.emulator is not None:
             self.emulator.stop()  # its last snapshot, once nothing here writes any more
+
+    @property
+    def worker_busy(self) -> bool:
+        """The worker thread outlived `stop` (a decode it could not leave half-way)."""
+        return self._worker_thread is not None and self._worker_thread.is_alive()
