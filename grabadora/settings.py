@@ -4,8 +4,8 @@ Each deployable reads only what it uses, and its class says so:
 
 | process | class | keys it needs outside the dev stage |
 |---|---|---|
-| API Lambda (`functions/api/handler.py`) | `ApiSettings` | JWT key, secrets key |
-| SSE relay Lambda (`functions/stream/app.py:lambda_app`) | `RelaySettings` | JWT key |
+| API Lambda (`functions/api/app.py:served_app`) | `ApiSettings` | JWT key, secrets key |
+| SSE relay Lambda (`functions/stream/app.py:served_app`) | `RelaySettings` | JWT key |
 | exporter Lambda (`functions/exporter/handler.py`) | `ExporterSettings` | secrets key |
 | GPU worker (`python -m gpu_container`) | `WorkerSettings` | none |
 | `grabadora dev` (all four in one process) | `DevSettings` | both |

@@ -6,7 +6,15 @@ from fastapi import FastAPI
 
 from functions.common import openai_routes
 from grabadora.http_errors import install_error_handlers
+from grabadora.settings import ApiSettings, serve_as
 from functions.api.routes import auth, health, live, me, shares, transcribe, transcripts, uploads
+
+
+def served_app() -> FastAPI:
+    """The API as a process of its own serves it (the Lambda handler, docker compose): its
+    settings are `ApiSettings`, read from its environment."""
+    serve_as(ApiSettings)
+    return create_app()
 
 
 def create_app() -> FastAPI:

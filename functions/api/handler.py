@@ -5,12 +5,10 @@ import warnings
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
-from functions.api.app import create_app
+from functions.api.app import served_app
 from grabadora.observability import logger, metrics, tracer
-from grabadora.settings import ApiSettings, serve_as
 
-serve_as(ApiSettings)  # read from this function's environment on first use
-_app = Mangum(create_app(), lifespan="off")
+_app = Mangum(served_app(), lifespan="off")  # ApiSettings, read from the environment on first use
 # Most requests add no metric of their own; that is expected, not worth a warning each time.
 warnings.filterwarnings("ignore", "No application metrics to publish")
 

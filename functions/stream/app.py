@@ -124,8 +124,9 @@ async def stream_job(
     )
 
 
-def lambda_app() -> FastAPI:
-    """The relay Lambda's app (run.sh): its settings are `RelaySettings`, from its environment."""
+def served_app() -> FastAPI:
+    """The relay as a process of its own serves it (run.sh on Lambda, docker compose): its
+    settings are `RelaySettings`, read from its environment."""
     serve_as(RelaySettings)
     return create_app()
 

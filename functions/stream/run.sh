@@ -10,4 +10,4 @@
 PYTHONPATH="${LAMBDA_TASK_ROOT:-/var/task}:/opt/python${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONPATH
 # Listen where the adapter sends traffic: AWS_LWA_PORT, falling back to PORT, then 8080.
-exec python -m uvicorn functions.stream.app:lambda_app --factory --host 127.0.0.1 --port "${AWS_LWA_PORT:-${PORT:-8080}}"
+exec python -m uvicorn functions.stream.app:served_app --factory --host 127.0.0.1 --port "${AWS_LWA_PORT:-${PORT:-8080}}"

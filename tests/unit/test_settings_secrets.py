@@ -119,3 +119,17 @@ def test_the_example_environment_lists_every_setting_under_the_class_that_reads_
         own = getattr(settings_module, title).__dict__["__annotations__"]
         for name in re.findall(r"^#? ?GRABADORA_([A-Z0-9_]+)=", body, re.M):
             assert name.lower() in own, f"{name} listed under {title}"
+
+
+def test_each_served_app_reads_its_own_class_from_the_environment(clean_env) -> None:
+    from functions.api.app import served_app as api_app
+    from functions.stream.app import served_app as relay_app
+    from grabadora.settings import get_settings
+
+    try:
+        for served, kind in ((api_app, ApiSettings), (relay_app, RelaySettings)):
+            forget_settings()
+            served()
+            assert type(get_settings()) is kind
+    finally:
+        forget_settings()
