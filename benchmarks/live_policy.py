@@ -35,7 +35,9 @@ device's `balanced` and `fast` profiles too.
 `--variant NAME [beam=N] [knob=value ...]` (repeatable) replays several policies in one process,
 alternated over `--rounds` rounds, so they share the same period of the machine; a table of
 medians per variant closes the report. Knobs are LiveTuning fields (gpu_container/streaming.py),
-values JSON (`null` for None). `--explain` aligns each variant's confirmed words with the
+values JSON (`null` for None); with `pause_beam`, `pause_decodes` counts the decodes over
+Whisper's 30 s window at pauses (and at finish), and the fixed clock charges them as any step
+(their real cost shows under `--clock cpu`). `--explain` aligns each variant's confirmed words with the
 reference (jiwer) and says, per live error, how the word was confirmed (two hypotheses agreed,
 forced after `force_after_s`, at a pause, at finish), whether it began within 1 s of the buffer's
 start (a cut), and whether file mode (`balanced`) got that reference word wrong too.
@@ -130,13 +132,23 @@ def replay(model, audio, args, variant: Variant, language, reference, whole: dic
     frame = max(1, round(args.frame * SAMPLE_RATE))
     live = LiveTranscriber(model, language=language, beam_size=variant.beam, **variant.tuning)
     decodes = [0]
-    transcribe = live._model.transcribe
+    full_window_decodes = [0]
 
-    def counted(*a, **k):
-        decodes[0] += 1
-        return transcribe(*a, **k)
+    def counting(model, full: bool):
+        """A shallow copy of `model` whose decodes are counted (for the fixed-cost clock)."""
+        model = copy.copy(model)  # the shared model object stays as it is
+        transcribe = model.transcribe
 
-    live._model.transcribe = counted  # counts decodes, for the fixed-cost clock
+        def counted(*a, **k):
+            decodes[0] += 1
+            full_window_decodes[0] += full
+            return transcribe(*a, **k)
+
+        model.transcribe = counted
+        return model
+
+    # The step's decode (cut encoder) and the pause decode (pause_beam, 30 s window) alike.
+    live._model, live._full_model = counting(live._model, False), counting(live._full_model, True)
     tags: dict[int, _Tag] = {}
     if explain:
         _tagging(live, tags)
@@ -231,6 +243,9 @@ def replay(model, audio, args, variant: Variant, language, reference, whole: dic
         "cpu_s_per_audio_s": round(cpu / duration, 3),
         "steps": len(steps),
         "decodes": decodes[0],
+        # Decodes over Whisper's 30 s window with pause_beam (at pauses, and at finish), when the
+        # steps' own decodes use the cut encoder.
+        "pause_decodes": full_window_decodes[0] if variant.tuning.get("pause_beam") else 0,
         "step_first_tenth_s": round(statistics.mean(s[1] for s in first_steps), 3) if steps else None,
         "step_last_tenth_s": round(statistics.mean(s[1] for s in last_steps), 3) if steps else None,
         "step_p90_s": round(percentile([s[1] for s in steps], 90), 3),

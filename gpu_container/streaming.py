@@ -6,6 +6,8 @@ buffer once and confirms the longest prefix that this hypothesis and the previou
 buffer is cut at confirmed sentence ends, segment ends and pauses, so a step costs the same in
 the first minute and the sixtieth, and the encoder sees only the buffer (plus 1 s of padding),
 not Whisper's usual 30 s window: that is most of the speed (docs in benchmarks/live_policy.py).
+LiveTuning also holds variants that were measured and not adopted (agreement over three
+hypotheses, held-back words, a beam-5 30 s decode at pauses): docs/BENCHMARKS.md says how they did.
 """
 
 from __future__ import annotations
@@ -71,6 +73,19 @@ class LiveTuning:
     force_after_s: float | None = 4.0
     # Beam for the decode at finish() that settles the last words (None: the session's beam).
     final_beam_size: int | None = 5
+    # Consecutive hypotheses that must agree on a word to confirm it (LocalAgreement-n).
+    agreement_n: int = 2
+    # The last this many words of a hypothesis stay tentative even when agreed on and old enough.
+    hold_words: int = 0
+    # At a pause with unconfirmed speech before it, decode once more with this beam over Whisper's
+    # full 30 s window (not the cut encoder) and confirm up to the pause from that decode; the
+    # decode at finish() then uses the full window too. None: the pause is confirmed from the
+    # step's own decode.
+    pause_beam: int | None = None
+    # With pause_beam: a silence inside the decoded audio (between two VAD speech stretches) at
+    # least this long also triggers that decode, which confirms the words before it. None: only
+    # the pause at the end of the audio (pause_s) does.
+    pause_gap_s: float | None = None
     # Timestamp tokens give segment ends to cut at; without them, cuts use punctuation only.
     without_timestamps: bool = False
     temperature: float = 0.0
@@ -88,9 +103,9 @@ def _ends_sentence(word: Word) -> bool:
 
 
 class LocalAgreement:
-    """LocalAgreement-2 on word hypotheses with absolute times: no model, no audio.
+    """LocalAgreement-n (n = 2 by default) on word hypotheses with absolute times: no model, no audio.
 
-    `insert` takes the words of one decode of the buffer; a word is confirmed once two consecutive
+    `insert` takes the words of one decode of the buffer; a word is confirmed once `n` consecutive
     hypotheses agree on it and on everything before it. Words that start before the confirmed end
     are the buffer's already-confirmed audio transcribed again and are dropped, so nothing is
     confirmed twice and confirmed times never go back.
@@ -102,10 +117,19 @@ class LocalAgreement:
     _NGRAM_MAX = 5
     _ONE_WORD_NEAR_S = 0.35
 
-    def __init__(self, confirmed: Sequence[Word] = ()) -> None:
+    def __init__(self, confirmed: Sequence[Word] = (), n: int = 2, hold_words: int = 0) -> None:
+        if n < 2:
+            raise ValueError("LocalAgreement needs n >= 2 hypotheses")
+        self._n = n
+        self._hold = hold_words
         self._recent: deque[Word] = deque(confirmed, maxlen=64)
         self._until = confirmed[-1].t1 if confirmed else 0.0
-        self._previous: list[Word] = []
+        # The unconfirmed rest of the last n-1 hypotheses, oldest first; the newest is the tentative tail.
+        self._history: deque[list[Word]] = deque(maxlen=n - 1)
+
+    @property
+    def _previous(self) -> list[Word]:
+        return self._history[-1] if self._history else []
 
     @property
     def confirmed_until(self) -> float:
@@ -179,16 +203,27 @@ class LocalAgreement:
         """
         fresh = self._fresh(words)
         agreed = 0
-        for old, new in zip(self._previous, fresh, strict=False):
-            if _key(old.text) != _key(new.text) or new.t1 > horizon:
-                break
-            agreed += 1
-        while agreed < len(fresh) and fresh[agreed].t1 <= min(force_before, horizon):
-            agreed += 1
+        if len(self._history) == self._n - 1:  # n-1 earlier hypotheses to agree with
+            for i, new in enumerate(fresh):
+                if new.t1 > horizon or any(i >= len(h) or _key(h[i].text) != _key(new.text) for h in self._history):
+                    break
+                agreed += 1
+        agreed = max(0, min(agreed, len(fresh) - self._hold))  # the last `hold_words` wait for more words
+        forced = agreed
+        while forced < len(fresh) and fresh[forced].t1 <= min(force_before, horizon):
+            forced += 1
         # The newer decode saw more audio: its spelling and timings of the agreed words win.
-        confirmed = self._confirm(fresh[:agreed])
-        self._previous = fresh[agreed:]
+        confirmed = self._confirm(fresh[:forced])
+        # The older hypotheses lose the agreed words, and any whose audio a forced word has taken.
+        older = [self._unconfirmed(h[agreed:]) for h in self._history]
+        self._history.clear()
+        self._history.extend(older)
+        self._history.append(fresh[forced:])
         return StreamStep(confirmed=confirmed, tentative=list(self._previous))
+
+    def _unconfirmed(self, words: list[Word]) -> list[Word]:
+        """Words of an older hypothesis that still lie after the confirmed end (by their middle)."""
+        return [w for w in words if (w.t0 + w.t1) / 2 >= self._until]
 
     def confirm_until(self, t: float) -> list[Word]:
         """Confirm the tentative words that start before `t` (a pause: their audio is complete)."""
@@ -196,8 +231,11 @@ class LocalAgreement:
         # Start, not end: alignment often stretches the last word before a pause into the silence.
         while n < len(self._previous) and self._previous[n].t0 < t:
             n += 1
+        rest = self._previous[n:]
         confirmed = self._confirm(self._previous[:n])
-        self._previous = self._previous[n:]
+        older = [self._unconfirmed(h) for h in list(self._history)[:-1]]
+        self._history.clear()
+        self._history.extend([*older, rest])
         return confirmed
 
     def flush(self, min_probability: float = 0.0, speech: Sequence[tuple[float, float]] | None = None) -> list[Word]:
@@ -213,11 +251,11 @@ class LocalAgreement:
                 break
             n += 1
         confirmed = self._confirm(self._previous[:n])
-        self._previous = []
+        self._history.clear()
         return confirmed
 
     def drop_tentative(self) -> None:
-        self._previous = []
+        self._history.clear()
 
 
 def _speech_share(word: Word, speech: Sequence[tuple[float, float]]) -> float:
@@ -295,13 +333,14 @@ class LiveTranscriber:
     ) -> None:
         self._tuning = t = LiveTuning(**tuning)
         self._model = model if t.encoder_pad_s is None else _short_encoder(model, t.encoder_pad_s, t.encoder_min_s)
+        self._full_model = model  # Whisper's 30 s window: the pause decode's (pause_beam)
         multilingual = bool(getattr(getattr(model, "model", None), "is_multilingual", True))
         self._language = language if multilingual else "en"
         self._beam_size = beam_size
         self._task = task
         self._hotwords = hotwords
         self._initial_prompt = initial_prompt.strip() if initial_prompt else None
-        self._agreement = LocalAgreement()
+        self._agreement = LocalAgreement(n=t.agreement_n, hold_words=t.hold_words)
         self._buffer = np.zeros(0, dtype=np.float32)
         self._offset = 0.0  # absolute time of the buffer's first sample
         self._decoded_until = 0.0  # absolute end of the audio the last decode saw
@@ -336,7 +375,7 @@ class LiveTranscriber:
         dropped. Nothing ending before `confirmed[-1].t1` is confirmed again.
         """
         words = list(confirmed)
-        self._agreement = LocalAgreement(words)
+        self._agreement = LocalAgreement(words, n=self._tuning.agreement_n, hold_words=self._tuning.hold_words)
         self._buffer = np.zeros(0, dtype=np.float32)
         self._last = _Decode()
         self._pauses = []
@@ -375,13 +414,21 @@ class LiveTranscriber:
             self._detect_language(view, speech)
 
         beam = t.final_beam_size if final and t.final_beam_size else self._beam_size
-        self._last = self._decode(view, speech, beam)
+        model = self._model
+        at_pause = t.pause_s is not None and view_end - speech_end >= t.pause_s
+        settle = self._settle_point(speech, speech_end if at_pause else None)
+        if t.pause_beam is not None and (final or settle is not None):
+            # The words before the pause are heard whole: settle them with the better decode.
+            beam, model = max(beam, t.pause_beam), self._full_model
+        self._last = self._decode(view, speech, beam, model)
         # Two decodes of the first second or two agree on guesses ("La harina" for "Las arenas"):
         # a word is confirmed only once the model has heard some audio after it.
         force = view_end - t.force_after_s if t.force_after_s is not None else float("-inf")
         result = self._agreement.insert(self._last.words, horizon=view_end - t.right_context_s, force_before=force)
         confirmed = list(result.confirmed)
-        if t.pause_s is not None and view_end - speech_end >= t.pause_s:
+        if settle is not None and not at_pause:
+            confirmed += self._agreement.confirm_until(settle)  # a gap inside the view (pause_gap_s)
+        if at_pause:
             # The speech before the pause is heard whole: confirm it now rather than a step later;
             # what was "heard" in the silence after it is dropped. The pause is a safe cut point.
             confirmed += self._agreement.confirm_until(speech_end)
@@ -407,11 +454,11 @@ class LiveTranscriber:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _decode(self, view: np.ndarray, speech: list[tuple[float, float]], beam_size: int) -> _Decode:
+    def _decode(self, view: np.ndarray, speech: list[tuple[float, float]], beam_size: int, model: Any) -> _Decode:
         t = self._tuning
         seconds = view.size / SAMPLE_RATE
         speech_start, speech_end = speech[0][0], speech[-1][1]
-        segments, _info = self._model.transcribe(
+        segments, _info = model.transcribe(
             view,
             language=self._language,
             task=self._task,
@@ -444,6 +491,21 @@ class LiveTranscriber:
                 word = Word(text=w.word, t0=round(t0, 3), t1=round(t1, 3), probability=round(w.probability, 4))
                 decode.words.append(word)
         return decode
+
+    def _settle_point(self, speech: list[tuple[float, float]], trailing_pause: float | None) -> float | None:
+        """With `pause_beam`: the latest speech end before a pause with unconfirmed speech before it.
+
+        The pause at the end of the view counts (`trailing_pause`), and with `pause_gap_s` so does
+        a silence between two speech stretches of the view. None: no pause decode this step.
+        """
+        t = self._tuning
+        if t.pause_beam is None:
+            return None
+        points = [trailing_pause] if trailing_pause is not None else []
+        if t.pause_gap_s is not None:
+            points += [self._offset + b for (_a, b), (a, _b) in zip(speech, speech[1:]) if a - b >= t.pause_gap_s]
+        points = [p for p in points if p > self._agreement.confirmed_until + 0.1]
+        return max(points, default=None)
 
     def _prompt(self) -> str | None:
         """Confirmed text that has left the buffer (the model would otherwise forget it)."""

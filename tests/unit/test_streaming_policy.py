@@ -273,3 +273,108 @@ def test_words_to_segments_breaks_at_sentence_ends_pauses_and_30_seconds() -> No
     assert len(parts) == 2 and all(s.t1 - s.t0 <= 30 for s in parts)
     assert sum(len(s.words) for s in parts) == 80
     assert words_to_segments([]) == []
+
+
+def test_with_agreement_n_3_a_word_needs_three_consecutive_hypotheses_to_agree() -> None:
+    la = LocalAgreement(n=3)
+    assert la.insert(_words("hola que tal")).confirmed == []
+    assert la.insert(_words("hola que tas estas")).confirmed == []  # two agree: LocalAgreement-2 would confirm
+    step = la.insert(_words("hola que tas estas bien"))
+    assert _text(step.confirmed) == "hola que"  # "tal" / "tas": the oldest of the three disagrees
+    assert _text(step.tentative) == "tas estas bien"
+    step = la.insert(_words("hola que tas estas bien hoy"))
+    assert _text(step.confirmed) == "tas estas"  # the three agree as far as the shortest goes
+    assert la.confirmed_until == 2.0
+
+
+def test_with_agreement_n_3_one_disagreeing_hypothesis_in_between_blocks_the_word() -> None:
+    la = LocalAgreement(n=3)
+    la.insert(_words("a b c d"))
+    la.insert(_words("a x c d"))
+    assert _text(la.insert(_words("a b c d")).confirmed) == "a"
+
+
+def test_with_agreement_n_3_a_forced_word_leaves_the_older_hypotheses_too() -> None:
+    la = LocalAgreement(n=3)
+    la.insert(_words("uno dos tres"))
+    la.insert(_words("uno tos tres"))
+    # "uno" agreed by all three; "dos"/"tos"/"dos" ended long ago: forced as the newest has it.
+    step = la.insert(_words("uno dos tres cuatro"), force_before=1.0)
+    assert _text(step.confirmed) == "uno dos"
+    # None of the older hypotheses still holds "dos": the next two decodes agree from "tres" on.
+    step = la.insert(_words("uno dos tres cuatro cinco"))
+    assert _text(step.confirmed) == "tres"  # "cuatro": the oldest remaining hypothesis ends at "tres"
+    assert [w.t0 for w in step.confirmed] == [1.0]
+
+
+def test_agreement_needs_at_least_two_hypotheses() -> None:
+    with pytest.raises(ValueError):
+        LocalAgreement(n=1)
+
+
+class _WindowModel(_ScriptedModel):
+    """Scripted by (beam, whether the encoder sees Whisper's 30 s window or the cut buffer)."""
+
+    def __init__(self, script) -> None:
+        super().__init__(script)
+        self.origin = id(self)
+        self.calls: list[tuple[int, str]] = []
+
+    def transcribe(self, audio, **kwargs):
+        window = "30 s" if id(self) == self.origin else "cut"  # _short_encoder decodes through a copy
+        self.calls.append((kwargs["beam_size"], window))
+        return super().transcribe(audio, **kwargs)
+
+
+def test_pause_beam_settles_the_words_before_a_pause_with_a_wide_beam_over_30_s(monkeypatch) -> None:
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.0, min(audio.size / 16000, 2.0))])
+    greedy = [(" uno", 0.0, 0.5, 0.9), (" dosh", 0.5, 1.0, 0.5), (" tres", 1.0, 1.4, 0.9)]
+    wide = [(" uno", 0.0, 0.5, 0.9), (" dos", 0.5, 1.0, 0.9), (" tres", 1.0, 1.4, 0.9), (" cuatro.", 1.4, 1.9, 0.9)]
+    model = _WindowModel(lambda s: wide if model.calls[-1][0] == 5 else greedy)
+    live = LiveTranscriber(model, language="es", pause_beam=5)
+    live.feed(np.zeros(24000, dtype=np.float32))  # 1.5 s, all speech
+    assert _text(live.step().tentative) == "uno dosh tres"
+    live.feed(np.zeros(24000, dtype=np.float32))  # up to 3.0 s: a 1 s pause after the speech
+    step = live.step()
+    assert model.calls == [(1, "cut"), (5, "30 s")]
+    assert _text(step.confirmed) == "uno dos tres cuatro."  # not the greedy "dosh"
+    assert step.tentative == []
+
+
+def test_without_pause_beam_the_pause_is_confirmed_from_the_steps_own_decode(monkeypatch) -> None:
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.0, min(audio.size / 16000, 2.0))])
+    greedy = [(" uno", 0.0, 0.5, 0.9), (" dosh", 0.5, 1.0, 0.5), (" tres", 1.0, 1.4, 0.9)]
+    model = _WindowModel(lambda s: greedy)
+    live = LiveTranscriber(model, language="es")
+    live.feed(np.zeros(48000, dtype=np.float32))
+    live.step()
+    assert model.calls == [(1, "cut")]
+
+
+def test_pause_gap_s_settles_the_words_before_a_silence_inside_the_audio(monkeypatch) -> None:
+    # VAD: speech 0-1.0 s, a 0.4 s silence, speech again from 1.4 s to the end of the audio.
+    monkeypatch.setattr(streaming, "_speech", lambda audio: [(0.0, 1.0), (1.4, audio.size / 16000)])
+    words = [(" uno", 0.0, 0.5, 0.9), (" dos", 0.5, 0.95, 0.9), (" tres", 1.4, 1.9, 0.9), (" cuat", 1.9, 2.6, 0.5)]
+    model = _WindowModel(lambda s: words)
+    live = LiveTranscriber(model, language="es", pause_beam=5, pause_gap_s=0.3)
+    live.feed(np.zeros(48000, dtype=np.float32))  # 3 s
+    step = live.step()
+    assert model.calls == [(5, "30 s")]
+    assert _text(step.confirmed) == "uno dos"  # before the silence; the rest is still being spoken
+    assert _text(step.tentative) == "tres cuat"
+    live.feed(np.zeros(8000, dtype=np.float32))
+    live.step()
+    assert model.calls[-1] == (1, "cut")  # that silence is settled: the next step is an ordinary one
+    live.feed(np.zeros(8000, dtype=np.float32))
+    live.finish()
+    assert model.calls[-1] == (5, "30 s")  # finish settles the tail as a pause would
+
+
+def test_hold_words_keeps_the_last_agreed_words_tentative_until_more_words_follow() -> None:
+    la = LocalAgreement(hold_words=1)
+    la.insert(_words("generos hermano"))
+    step = la.insert(_words("generos hermano"))
+    assert _text(step.confirmed) == "generos"  # "hermano" is agreed on, but nothing follows it yet
+    step = la.insert(_words("generoso hermano mio"))  # a new hypothesis: it is confirmed as agreed
+    assert _text(step.confirmed) == "hermano"
+    assert _text(step.tentative) == "mio"
