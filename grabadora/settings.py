@@ -16,7 +16,9 @@ or ends a job), `TokenSettings` (the JWT key) and `IntegrationSettings` (the key
 integration secrets, and deployment-wide integration defaults), each refusing its built-in
 development key outside the dev stage, `IntakeSettings` (what both HTTP apps
 serve: sign-in, uploads, submits, live frames, shares, `/v1`). A field lives in the one group
-whose code reads it; `.env.example` lists them all with their defaults.
+whose code reads it; `.env.example` lists them all with their defaults, each under its
+class's section. To add a setting: declare it in the group whose code reads it and list it in
+that section (tests/unit/test_settings_secrets.py checks both).
 
 A deployed process is configured by its environment: its entry point names its class with
 `serve_as` and the environment is read on first use. A process that starts others in itself
