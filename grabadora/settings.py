@@ -287,12 +287,17 @@ _kind: type[CommonSettings] = DevSettings
 
 
 def serve_as(kind: type[CommonSettings]) -> None:
-    """Name this process's settings class (a deployed entry point's first step); read on first use."""
+    """Name this process's settings class (a deployed entry point's first step); read on first use.
+
+    Settings the process installed already stay, class and all, when they are a `kind`: the dev
+    stack installs its `DevSettings` (every class) before it imports the exporter's handler,
+    whose module names `ExporterSettings`, and keeps them.
+    """
     global _kind, _current
     with _lock:
-        _kind = kind
-        if _current is not None and not isinstance(_current, kind):
-            _current = None
+        if _current is not None and isinstance(_current, kind):
+            return
+        _kind, _current = kind, None
 
 
 def use_settings(settings: S) -> S:
